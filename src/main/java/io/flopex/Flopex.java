@@ -1,0 +1,211 @@
+package io.flopex;
+
+import io.flopex.bus.LocalCodec;
+import io.flopex.config.FlopexConfig;
+import io.flopex.config.ModelConfig;
+import io.flopex.config.ProviderConfig;
+import io.flopex.db.AccountStore;
+import io.flopex.db.Database;
+import io.flopex.db.Migrations;
+import io.flopex.db.UsageStore;
+import io.flopex.ingress.ApiKeyAuth;
+import io.flopex.ingress.IngressVerticle;
+import io.flopex.ingress.Readiness;
+import io.flopex.ingress.Services;
+import io.flopex.provider.ProviderVerticle;
+import io.flopex.retention.RetentionVerticle;
+import io.flopex.routing.RoutingVerticle;
+import io.flopex.usage.UsageVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.sqlclient.Pool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Flopex node: the database, the event bus codecs and every verticle. {@link Main}
+ * starts it from the command line; tests start it in-process.
+ */
+public final class Flopex {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Flopex.class);
+
+  private final Vertx vertx;
+  private final Database database;
+  private final Pool pool;
+  private final Readiness readiness;
+  private final List<String> deployments;
+  private final int port;
+  private final RetentionVerticle retention;
+
+  private Flopex(Vertx vertx, Database database, Pool pool, Readiness readiness,
+      List<String> deployments, int port, RetentionVerticle retention) {
+    this.vertx = vertx;
+    this.database = database;
+    this.pool = pool;
+    this.readiness = readiness;
+    this.deployments = deployments;
+    this.port = port;
+    this.retention = retention;
+  }
+
+  /**
+   * Opens the database (starting the embedded server if none is configured, which blocks a
+   * worker thread for a few seconds), applies migrations and deploys every verticle.
+   */
+  public static Future<Flopex> start(Vertx vertx, FlopexConfig config, Clock clock) {
+    LocalCodec.registerAll(vertx.eventBus());
+    Readiness readiness = new Readiness();
+    return vertx.executeBlocking(() -> {
+          Files.createDirectories(config.dataDir());
+          return Database.open(config.database(), config.dataDir());
+        })
+        .compose(database -> {
+          Pool pool = database.pool(vertx, config.database().poolSize());
+          return Migrations.apply(pool)
+              .compose(applied -> vertx.executeBlocking(() -> adminToken(config)))
+              .compose(token -> deploy(vertx, config, clock, database, pool, readiness, token))
+              .onFailure(err -> {
+                pool.close();
+                database.close();
+              });
+        })
+        .onSuccess(flopex -> {
+          readiness.markDeployed();
+          LOG.info("Flopex listening on port {}", flopex.port);
+          LOG.info("Database: {}", flopex.database.description());
+          LOG.info("Providers: {}", config.providers().isEmpty() ? "none"
+              : config.providers().stream().map(p -> p.id() + " (" + p.kind().configName() + ")")
+                  .collect(Collectors.joining(", ")));
+          LOG.info("Models: {}", config.models().isEmpty() ? "none"
+              : config.models().stream().map(ModelConfig::id).collect(Collectors.joining(", ")));
+        });
+  }
+
+  private static Future<Flopex> deploy(Vertx vertx, FlopexConfig config, Clock clock,
+      Database database, Pool pool, Readiness readiness, String adminToken) {
+    List<String> ids = new ArrayList<>();
+    AccountStore accounts = new AccountStore(pool);
+    UsageStore usage = new UsageStore(pool);
+    Services services =
+        new Services(config, pool, accounts, usage, new ApiKeyAuth(accounts), readiness);
+    RetentionVerticle retention = new RetentionVerticle(usage, config.retention(), clock);
+    Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
+        .compose(v -> deployOne(vertx, ids, retention))
+        .compose(v -> deployOne(vertx, ids, new RoutingVerticle(config)));
+    for (ProviderConfig provider : config.providers()) {
+      chain = chain.compose(v -> deployOne(vertx, ids,
+          new ProviderVerticle(provider, config.server().maxSseEventBytes())));
+    }
+    int instances = config.server().instances() > 0 ? config.server().instances()
+        : VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+    List<IngressVerticle> ingress = new ArrayList<>();
+    return chain
+        .compose(v -> vertx.deployVerticle(() -> {
+          IngressVerticle verticle = new IngressVerticle(services, adminToken);
+          synchronized (ingress) {
+            ingress.add(verticle);
+          }
+          return verticle;
+        }, new DeploymentOptions().setInstances(instances)
+            .setThreadingModel(ThreadingModel.EVENT_LOOP)))
+        .map(id -> {
+          ids.add(id);
+          return new Flopex(vertx, database, pool, readiness, ids, ingress.get(0).actualPort(),
+              retention);
+        });
+  }
+
+  private static Future<Void> deployOne(Vertx vertx, List<String> ids,
+      io.vertx.core.Deployable verticle) {
+    return vertx.deployVerticle(verticle).map(id -> {
+      ids.add(id);
+      return null;
+    });
+  }
+
+  /**
+   * The admin token: {@code FLOPEX_ADMIN_TOKEN} when set, otherwise one generated on first start
+   * and kept in {@code admin-token} in the data directory, readable only by its owner.
+   */
+  private static String adminToken(FlopexConfig config) {
+    if (config.adminToken() != null) {
+      return config.adminToken();
+    }
+    Path file = config.dataDir().resolve("admin-token");
+    try {
+      if (Files.exists(file)) {
+        String token = Files.readString(file, StandardCharsets.UTF_8).trim();
+        if (token.length() >= 16) {
+          LOG.info("Admin token: read from {}", file.toAbsolutePath());
+          return token;
+        }
+      }
+      byte[] bytes = new byte[32];
+      new SecureRandom().nextBytes(bytes);
+      String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+      Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+      try {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException ignored) {
+        // not a POSIX file system; the data directory's own permissions apply
+      }
+      LOG.info("Admin token: generated and written to {}", file.toAbsolutePath());
+      return token;
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not read or write " + file, e);
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  public RetentionVerticle retention() {
+    return retention;
+  }
+
+  /**
+   * Stops in dependency order: the HTTP servers first, so nothing new arrives, then the
+   * providers, then the usage writer, which flushes what is waiting, then the database.
+   */
+  public Future<Void> close() {
+    readiness.markStopping();
+    Future<Void> chain = Future.succeededFuture();
+    List<String> reversed = new ArrayList<>(deployments);
+    java.util.Collections.reverse(reversed);
+    for (String id : reversed) {
+      chain = chain.compose(v -> vertx.undeploy(id).recover(err -> Future.succeededFuture()));
+    }
+    return chain
+        .compose(v -> pool.close())
+        .eventually(() -> vertx.executeBlocking(() -> {
+          database.close();
+          return null;
+        }))
+        .mapEmpty();
+  }
+}

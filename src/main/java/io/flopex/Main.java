@@ -1,0 +1,96 @@
+package io.flopex;
+
+import io.flopex.config.ConfigException;
+import io.flopex.config.ConfigLoader;
+import io.flopex.config.FlopexConfig;
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code java -jar flopex.jar [--config FILE]}: reads the YAML configuration ({@code
+ * conf/flopex.yaml} when present), applies the {@code FLOPEX_*} environment variables, and runs
+ * a node until it receives SIGTERM or SIGINT.
+ */
+public final class Main {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  private static final Path DEFAULT_CONFIG = Path.of("conf", "flopex.yaml");
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    Path configFile = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        configFile = Path.of(args[++i]);
+      } else if (args[i].startsWith("--config=")) {
+        configFile = Path.of(args[i].substring("--config=".length()));
+      } else if (args[i].equals("--help") || args[i].equals("-h")) {
+        System.out.println("Usage: java -jar flopex.jar [--config FILE]");
+        return;
+      } else {
+        System.err.println("Unknown argument '" + args[i] + "'. Usage: java -jar flopex.jar"
+            + " [--config FILE]");
+        System.exit(2);
+      }
+    }
+    if (configFile != null && !Files.isRegularFile(configFile)) {
+      System.err.println("Configuration file " + configFile + " does not exist.");
+      System.exit(2);
+    }
+    if (configFile == null && Files.isRegularFile(DEFAULT_CONFIG)) {
+      configFile = DEFAULT_CONFIG;
+    }
+    Vertx vertx = Vertx.vertx();
+    Flopex flopex;
+    try {
+      JsonObject doc = read(vertx, configFile).await(30, TimeUnit.SECONDS);
+      FlopexConfig config = new ConfigLoader(System::getenv).load(doc);
+      LOG.info("Configuration: {}", configFile == null ? "built-in defaults" : configFile);
+      flopex = Flopex.start(vertx, config, Clock.systemUTC()).await(120, TimeUnit.SECONDS);
+    } catch (ConfigException e) {
+      LOG.error("Invalid configuration: {}", e.getMessage());
+      vertx.close();
+      System.exit(2);
+      return;
+    } catch (Exception e) {
+      LOG.error("Flopex failed to start: {}", e.getMessage(), e);
+      vertx.close();
+      System.exit(1);
+      return;
+    }
+    Flopex running = flopex;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("Shutting down");
+      try {
+        running.close().compose(v -> vertx.close()).await(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("Shutdown did not complete cleanly: {}", e.getMessage());
+      }
+    }, "flopex-shutdown"));
+  }
+
+  private static Future<JsonObject> read(Vertx vertx, Path file) {
+    if (file == null) {
+      return Future.succeededFuture(new JsonObject());
+    }
+    ConfigStoreOptions store = new ConfigStoreOptions()
+        .setType("file")
+        .setFormat("yaml")
+        .setConfig(new JsonObject().put("path", file.toAbsolutePath().toString()));
+    ConfigRetriever retriever =
+        ConfigRetriever.create(vertx, new ConfigRetrieverOptions().addStore(store)
+            .setScanPeriod(-1));
+    return retriever.getConfig().eventually(retriever::close);
+  }
+}

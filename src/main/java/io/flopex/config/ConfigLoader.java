@@ -1,0 +1,355 @@
+package io.flopex.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns the parsed YAML document and the environment into a validated {@link FlopexConfig}.
+ *
+ * <p>Strings may reference environment variables as {@code ${NAME}} or {@code ${NAME:-default}}.
+ * A provider whose {@code apiKey} references an unset variable is skipped with a warning, and so
+ * are the endpoints that use it, so the sample configuration starts on a machine without keys.
+ * The {@code FLOPEX_*} variables override the matching keys of the file.
+ */
+public final class ConfigLoader {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
+  private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
+  private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
+
+  private final Function<String, String> env;
+
+  public ConfigLoader(Function<String, String> env) {
+    this.env = env;
+  }
+
+  public FlopexConfig load(JsonObject doc) {
+    JsonObject server = object(doc, "server");
+    int port = intValue(server, "server.port", 8080, 0, 65535);
+    String portVar = env.apply("FLOPEX_PORT");
+    if (portVar != null && !portVar.isBlank()) {
+      port = parseInt(portVar, "FLOPEX_PORT", 0, 65535);
+    }
+    FlopexConfig.Server serverConfig = new FlopexConfig.Server(
+        stringValue(server, "server.host", "0.0.0.0"),
+        port,
+        longValue(server, "server.maxBodyBytes", 8L * 1024 * 1024, 1024, Integer.MAX_VALUE),
+        longValue(server, "server.bodyTimeoutMs", 30_000, 100, 3_600_000),
+        (int) longValue(server, "server.maxSseEventBytes", 16L * 1024 * 1024, 16L * 1024 * 1024,
+            Integer.MAX_VALUE - 8),
+        intValue(server, "server.instances", 0, 0, 256));
+
+    JsonObject database = object(doc, "database");
+    String url = nonBlank(env.apply("FLOPEX_DATABASE_URL"));
+    if (url == null) {
+      url = nonBlank(stringValue(database, "database.url", null));
+    }
+    FlopexConfig.Database databaseConfig =
+        new FlopexConfig.Database(url, intValue(database, "database.poolSize", 8, 1, 256));
+
+    String dataDirVar = nonBlank(env.apply("FLOPEX_DATA_DIR"));
+    Path dataDir = Path.of(dataDirVar != null ? dataDirVar : stringValue(doc, "dataDir", "./data"));
+    String adminToken = nonBlank(env.apply("FLOPEX_ADMIN_TOKEN"));
+    if (adminToken == null) {
+      adminToken = nonBlank(stringValue(doc, "adminToken", null));
+    }
+    if (adminToken != null && adminToken.length() < 16) {
+      throw new ConfigException("FLOPEX_ADMIN_TOKEN: must be at least 16 characters");
+    }
+
+    JsonObject routing = object(doc, "routing");
+    FlopexConfig.Routing routingConfig =
+        new FlopexConfig.Routing(intValue(routing, "routing.maxAttempts", 4, 1, 16));
+    JsonObject usage = object(doc, "usage");
+    FlopexConfig.Usage usageConfig = new FlopexConfig.Usage(
+        intValue(usage, "usage.batchSize", 200, 1, 10_000),
+        longValue(usage, "usage.flushIntervalMs", 250, 10, 60_000),
+        intValue(usage, "usage.maxPending", 100_000, 1_000, 10_000_000));
+    JsonObject retention = object(doc, "retention");
+    FlopexConfig.Retention retentionConfig = new FlopexConfig.Retention(
+        intValue(retention, "retention.usageDays", 90, 1, 36_500),
+        longValue(retention, "retention.intervalMinutes", 60, 1, 10_080) * 60_000);
+
+    List<ProviderConfig> providers = providers(doc);
+    List<ModelConfig> models = models(doc, providers);
+    return new FlopexConfig(serverConfig, databaseConfig, dataDir, adminToken, routingConfig,
+        usageConfig, retentionConfig, providers, models);
+  }
+
+  private List<ProviderConfig> providers(JsonObject doc) {
+    JsonArray array = array(doc, "providers");
+    List<ProviderConfig> providers = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < array.size(); i++) {
+      String key = "providers[" + i + "]";
+      JsonObject p = element(array, i, key);
+      String id = requiredString(p, key + ".id");
+      if (!id.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
+        throw new ConfigException(key + ".id: '" + id
+            + "' must be lowercase letters, digits, '.', '_' or '-' (at most 64)");
+      }
+      if (!ids.add(id)) {
+        throw new ConfigException(key + ".id: duplicate provider id '" + id + "'");
+      }
+      ProviderKind kind = ProviderKind.fromConfig(requiredString(p, key + ".kind"), key + ".kind");
+      URI baseUrl = baseUrl(requiredString(p, key + ".baseUrl"), key + ".baseUrl");
+      Object rawKey = p.getValue("apiKey");
+      if (rawKey != null && !(rawKey instanceof String)) {
+        throw new ConfigException(key + ".apiKey: must be a string");
+      }
+      String apiKey = rawKey == null ? null : nonBlank(substitute((String) rawKey));
+      if (apiKey == null) {
+        LOG.warn("Provider {} skipped: its apiKey is not set (reference an environment variable"
+            + " such as ${{...}} that holds the key)", id);
+        continue;
+      }
+      JsonObject t = object(p, "timeouts");
+      String tk = key + ".timeouts.";
+      Timeouts timeouts = new Timeouts(
+          longValue(t, tk + "connectMs", Timeouts.DEFAULT.connectMs(), 1, 600_000),
+          longValue(t, tk + "firstByteMs", Timeouts.DEFAULT.firstByteMs(), 1, 3_600_000),
+          longValue(t, tk + "idleMs", Timeouts.DEFAULT.idleMs(), 1, 3_600_000),
+          longValue(t, tk + "responseMs", Timeouts.DEFAULT.responseMs(), 1, 3_600_000));
+      Map<String, String> headers = new LinkedHashMap<>();
+      JsonObject h = object(p, "headers");
+      for (String name : h.fieldNames()) {
+        headers.put(name, substitute(String.valueOf(h.getValue(name))));
+      }
+      providers.add(new ProviderConfig(id, kind, baseUrl, apiKey, timeouts,
+          intValue(p, key + ".maxConnections", 256, 1, 10_000), Map.copyOf(headers)));
+    }
+    return List.copyOf(providers);
+  }
+
+  private List<ModelConfig> models(JsonObject doc, List<ProviderConfig> providers) {
+    Set<String> providerIds = new HashSet<>();
+    providers.forEach(p -> providerIds.add(p.id()));
+    Set<String> declaredProviders = new HashSet<>();
+    JsonArray declared = array(doc, "providers");
+    for (int i = 0; i < declared.size(); i++) {
+      Object p = declared.getValue(i);
+      if (p instanceof JsonObject o && o.getValue("id") instanceof String s) {
+        declaredProviders.add(s);
+      }
+    }
+    JsonArray array = array(doc, "models");
+    List<ModelConfig> models = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < array.size(); i++) {
+      String key = "models[" + i + "]";
+      JsonObject m = element(array, i, key);
+      String id = requiredString(m, key + ".id");
+      if (!ids.add(id)) {
+        throw new ConfigException(key + ".id: duplicate model id '" + id + "'");
+      }
+      long contextLength = longValue(m, key + ".contextLength", 0, 0, Long.MAX_VALUE);
+      JsonArray eps = array(m, "endpoints");
+      if (eps.isEmpty()) {
+        throw new ConfigException(key + ".endpoints: a model needs at least one endpoint");
+      }
+      List<EndpointConfig> endpoints = new ArrayList<>();
+      for (int j = 0; j < eps.size(); j++) {
+        String ek = key + ".endpoints[" + j + "]";
+        JsonObject e = element(eps, j, ek);
+        String provider = requiredString(e, ek + ".provider");
+        if (!declaredProviders.contains(provider)) {
+          throw new ConfigException(ek + ".provider: no provider with id '" + provider + "'");
+        }
+        String upstreamModel = requiredString(e, ek + ".upstreamModel");
+        Pricing pricing = pricing(e, ek + ".pricing");
+        if (providerIds.contains(provider)) {
+          endpoints.add(new EndpointConfig(provider, upstreamModel, pricing));
+        }
+      }
+      if (endpoints.isEmpty()) {
+        LOG.warn("Model {} skipped: none of its providers is configured with a key", id);
+        continue;
+      }
+      models.add(new ModelConfig(id, contextLength, List.copyOf(endpoints)));
+    }
+    return List.copyOf(models);
+  }
+
+  private Pricing pricing(JsonObject endpoint, String key) {
+    Object raw = endpoint.getValue("pricing");
+    if (!(raw instanceof JsonObject p)) {
+      throw new ConfigException(key + ": every endpoint needs a price (USD per million tokens);"
+          + " write { prompt: 0, completion: 0 } for a free one");
+    }
+    long prompt = microsPerMillion(p, key + ".prompt", true);
+    long completion = microsPerMillion(p, key + ".completion", true);
+    long cached = p.containsKey("cachedPrompt")
+        ? microsPerMillion(p, key + ".cachedPrompt", true) : prompt;
+    return new Pricing(prompt, completion, cached);
+  }
+
+  private static long microsPerMillion(JsonObject p, String key, boolean required) {
+    String field = key.substring(key.lastIndexOf('.') + 1);
+    Object raw = p.getValue(field);
+    if (raw == null) {
+      throw new ConfigException(key + ": missing (USD per million tokens)");
+    }
+    BigDecimal usd;
+    try {
+      usd = raw instanceof Double d ? new BigDecimal(Double.toString(d)) : new BigDecimal(raw.toString());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key + ": '" + raw + "' is not a number");
+    }
+    if (usd.signum() < 0) {
+      throw new ConfigException(key + ": must not be negative");
+    }
+    BigDecimal micros = usd.multiply(MILLION);
+    try {
+      return micros.longValueExact();
+    } catch (ArithmeticException e) {
+      throw new ConfigException(key + ": at most 6 decimal places (micro-USD per million tokens)");
+    }
+  }
+
+  /** Replaces {@code ${NAME}} references; returns {@code null} when one names an unset variable. */
+  String substitute(String value) {
+    Matcher m = VARIABLE.matcher(value);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String v = env.apply(m.group(1));
+      if (v == null || v.isEmpty()) {
+        v = m.group(3);
+      }
+      if (v == null) {
+        return null;
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(v));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  private static URI baseUrl(String value, String key) {
+    try {
+      URI uri = new URI(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+        throw new ConfigException(key + ": must be an http or https URL");
+      }
+      if (uri.getHost() == null) {
+        throw new ConfigException(key + ": has no host");
+      }
+      if (uri.getUserInfo() != null || uri.getQuery() != null || uri.getFragment() != null) {
+        throw new ConfigException(key + ": must not carry credentials, a query or a fragment");
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      throw new ConfigException(key + ": not a valid URL");
+    }
+  }
+
+  private static JsonObject object(JsonObject parent, String field) {
+    Object v = parent.getValue(field);
+    if (v == null) {
+      return new JsonObject();
+    }
+    if (!(v instanceof JsonObject o)) {
+      throw new ConfigException(field + ": must be a mapping");
+    }
+    return o;
+  }
+
+  private static JsonArray array(JsonObject parent, String field) {
+    Object v = parent.getValue(field);
+    if (v == null) {
+      return new JsonArray();
+    }
+    if (!(v instanceof JsonArray a)) {
+      throw new ConfigException(field + ": must be a list");
+    }
+    return a;
+  }
+
+  private static JsonObject element(JsonArray array, int i, String key) {
+    if (!(array.getValue(i) instanceof JsonObject o)) {
+      throw new ConfigException(key + ": must be a mapping");
+    }
+    return o;
+  }
+
+  private String requiredString(JsonObject o, String key) {
+    String field = key.substring(key.lastIndexOf('.') + 1);
+    Object v = o.getValue(field);
+    if (!(v instanceof String s) || s.isBlank()) {
+      throw new ConfigException(key + ": required text is missing");
+    }
+    String substituted = substitute(s);
+    if (substituted == null || substituted.isBlank()) {
+      throw new ConfigException(key + ": references an unset environment variable");
+    }
+    return substituted;
+  }
+
+  private String stringValue(JsonObject o, String key, String fallback) {
+    String field = key.substring(key.lastIndexOf('.') + 1);
+    Object v = o.getValue(field);
+    if (v == null) {
+      return fallback;
+    }
+    String s = substitute(String.valueOf(v));
+    return s == null ? fallback : s;
+  }
+
+  private int intValue(JsonObject o, String key, int fallback, int min, int max) {
+    return (int) longValue(o, key, fallback, min, max);
+  }
+
+  private long longValue(JsonObject o, String key, long fallback, long min, long max) {
+    String field = key.substring(key.lastIndexOf('.') + 1);
+    Object v = o.getValue(field);
+    if (v == null) {
+      return fallback;
+    }
+    long value;
+    if (v instanceof Integer || v instanceof Long) {
+      value = ((Number) v).longValue();
+    } else if (v instanceof String s && substitute(s) != null) {
+      try {
+        value = Long.parseLong(substitute(s).trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key + ": '" + s + "' is not a whole number");
+      }
+    } else {
+      throw new ConfigException(key + ": must be a whole number");
+    }
+    if (value < min || value > max) {
+      throw new ConfigException(key + ": " + value + " is outside " + min + ".." + max);
+    }
+    return value;
+  }
+
+  private static int parseInt(String value, String key, int min, int max) {
+    try {
+      int v = Integer.parseInt(value.trim());
+      if (v < min || v > max) {
+        throw new ConfigException(key + ": " + v + " is outside " + min + ".." + max);
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key + ": '" + value + "' is not a port number");
+    }
+  }
+
+  private static String nonBlank(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+}

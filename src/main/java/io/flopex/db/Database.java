@@ -1,0 +1,93 @@
+package io.flopex.db;
+
+import io.flopex.config.ConfigException;
+import io.flopex.config.FlopexConfig;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where Flopex keeps its data: the PostgreSQL server named by the configuration, or, when none is
+ * named, a real PostgreSQL that Flopex runs itself with its files under the data directory, so
+ * that its contents survive restarts.
+ */
+public final class Database implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+  private final PgConnectOptions connectOptions;
+  private final EmbeddedPostgres embedded;
+  private final String description;
+
+  private Database(PgConnectOptions connectOptions, EmbeddedPostgres embedded, String description) {
+    this.connectOptions = connectOptions;
+    this.embedded = embedded;
+    this.description = description;
+  }
+
+  /** Blocks while an embedded server starts; call it before serving traffic. */
+  public static Database open(FlopexConfig.Database config, Path dataDir) {
+    if (config.url() != null) {
+      PgConnectOptions options;
+      try {
+        options = PgConnectOptions.fromUri(config.url());
+      } catch (RuntimeException e) {
+        throw new ConfigException("FLOPEX_DATABASE_URL: not a postgresql://user:pass@host:port/db"
+            + " URL");
+      }
+      return new Database(options, null,
+          "external PostgreSQL at " + options.getHost() + ":" + options.getPort() + "/"
+              + options.getDatabase());
+    }
+    Path dir = dataDir.toAbsolutePath().resolve("postgres");
+    try {
+      Files.createDirectories(dir);
+      EmbeddedPostgres pg = EmbeddedPostgres.builder()
+          .setDataDirectory(dir)
+          .setCleanDataDirectory(false)
+          .setRegisterShutdownHook(true)
+          .start();
+      PgConnectOptions options = new PgConnectOptions()
+          .setHost("127.0.0.1")
+          .setPort(pg.getPort())
+          .setDatabase("postgres")
+          .setUser("postgres");
+      return new Database(options, pg, "embedded PostgreSQL in " + dir + " on port " + pg.getPort());
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start the embedded PostgreSQL in " + dir, e);
+    }
+  }
+
+  public Pool pool(Vertx vertx, int size) {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(size).setShared(false))
+        .connectingTo(connectOptions)
+        .using(vertx)
+        .build();
+  }
+
+  /** Says where the data lives, without any password. */
+  public String description() {
+    return description;
+  }
+
+  @Override
+  public void close() {
+    if (embedded != null) {
+      try {
+        embedded.close();
+      } catch (IOException e) {
+        LOG.warn("The embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
+      }
+    }
+  }
+}

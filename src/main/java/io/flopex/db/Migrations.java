@@ -1,0 +1,76 @@
+package io.flopex.db;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies the versioned SQL scripts under {@code db/migration} in order, each once, each in its
+ * own transaction. A PostgreSQL advisory lock makes nodes that start together take turns, so a
+ * cluster never applies a script twice.
+ */
+public final class Migrations {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
+  /** The scripts, in order. A new script is appended here and never edited once released. */
+  static final List<String> SCRIPTS = List.of("V1__core.sql");
+  private static final long LOCK_KEY = 0x466c6f706578L;
+
+  private Migrations() {}
+
+  public static Future<Integer> apply(Pool pool) {
+    return pool.withTransaction(conn -> conn
+        .query("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")").execute()
+        .compose(v -> conn.query("CREATE TABLE IF NOT EXISTS flopex_schema_history ("
+            + "version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())").execute())
+        .compose(v -> conn.query("SELECT version FROM flopex_schema_history").execute())
+        .compose(rows -> {
+          Set<String> applied = new HashSet<>();
+          for (Row row : rows) {
+            applied.add(row.getString(0));
+          }
+          List<String> pending = new ArrayList<>();
+          for (String script : SCRIPTS) {
+            if (!applied.contains(script)) {
+              pending.add(script);
+            }
+          }
+          return applyAll(conn, pending, 0).map(pending.size());
+        }));
+  }
+
+  private static Future<Void> applyAll(SqlConnection conn, List<String> pending, int index) {
+    if (index == pending.size()) {
+      return Future.succeededFuture();
+    }
+    String script = pending.get(index);
+    return conn.query(read(script)).execute()
+        .compose(v -> conn.preparedQuery("INSERT INTO flopex_schema_history (version) VALUES ($1)")
+            .execute(Tuple.of(script)))
+        .onSuccess(v -> LOG.info("Applied database migration {}", script))
+        .compose(v -> applyAll(conn, pending, index + 1));
+  }
+
+  private static String read(String script) {
+    try (InputStream in = Migrations.class.getResourceAsStream("/db/migration/" + script)) {
+      if (in == null) {
+        throw new IllegalStateException("migration " + script + " is missing from the jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

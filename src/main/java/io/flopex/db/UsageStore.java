@@ -1,0 +1,95 @@
+package io.flopex.db;
+
+import io.flopex.bus.AttemptRecord;
+import io.flopex.bus.UsageRecord;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** Usage metadata rows in PostgreSQL. */
+public final class UsageStore {
+
+  private static final String INSERT = "INSERT INTO usage_events (id, request_id, created_at,"
+      + " account_id, key_id, model, provider, upstream_model, streamed, outcome, status, attempts,"
+      + " prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, tokens_estimated,"
+      + " cost_micros, latency_ms, ttfb_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+      + " $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT (id) DO NOTHING";
+
+  private final Pool pool;
+
+  public UsageStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Inserts the rows in one round trip; a row already stored is skipped, so a retry is safe. */
+  public Future<Void> insert(List<UsageRecord> records) {
+    List<Tuple> batch = new ArrayList<>(records.size());
+    for (UsageRecord r : records) {
+      JsonArray attempts = new JsonArray();
+      for (AttemptRecord a : r.attempts()) {
+        attempts.add(new JsonObject()
+            .put("provider", a.provider())
+            .put("upstream_model", a.upstreamModel())
+            .put("outcome", a.outcome())
+            .put("latency_ms", a.latencyMs()));
+      }
+      batch.add(Tuple.from(new Object[] {
+          r.id(), r.requestId(), OffsetDateTime.ofInstant(r.createdAt(), ZoneOffset.UTC),
+          r.accountId(), r.keyId(), r.model(), r.provider(), r.upstreamModel(), r.streamed(),
+          r.outcome(), r.status(), attempts, r.usage().promptTokens(),
+          r.usage().completionTokens(), r.usage().cachedTokens(), r.usage().reasoningTokens(),
+          r.usage().estimated(), r.costMicros(), r.latencyMs(), r.ttfbMs()}));
+    }
+    return pool.preparedQuery(INSERT).executeBatch(batch).mapEmpty();
+  }
+
+  /** The newest rows of one account, newest first. */
+  public Future<JsonArray> newest(UUID accountId, int limit) {
+    return pool.preparedQuery("SELECT * FROM usage_events WHERE account_id = $1"
+            + " ORDER BY created_at DESC, id LIMIT $2")
+        .execute(Tuple.of(accountId, limit))
+        .map(rows -> {
+          JsonArray out = new JsonArray();
+          for (Row row : rows) {
+            out.add(new JsonObject()
+                .put("id", row.getUUID("id").toString())
+                .put("request_id", row.getString("request_id"))
+                .put("created_at", row.getOffsetDateTime("created_at").toString())
+                .put("account_id", row.getUUID("account_id").toString())
+                .put("key_id", row.getUUID("key_id").toString())
+                .put("model", row.getString("model"))
+                .put("provider", row.getString("provider"))
+                .put("upstream_model", row.getString("upstream_model"))
+                .put("streamed", row.getBoolean("streamed"))
+                .put("outcome", row.getString("outcome"))
+                .put("status", row.getInteger("status"))
+                .put("attempts", row.getJsonArray("attempts"))
+                .put("prompt_tokens", row.getLong("prompt_tokens"))
+                .put("completion_tokens", row.getLong("completion_tokens"))
+                .put("cached_tokens", row.getLong("cached_tokens"))
+                .put("reasoning_tokens", row.getLong("reasoning_tokens"))
+                .put("tokens_estimated", row.getBoolean("tokens_estimated"))
+                .put("cost_micros", row.getLong("cost_micros"))
+                .put("latency_ms", row.getLong("latency_ms"))
+                .put("ttfb_ms", row.getLong("ttfb_ms")));
+          }
+          return out;
+        });
+  }
+
+  /** Deletes rows created before {@code cutoff}; the future holds how many went. */
+  public Future<Integer> purgeBefore(Instant cutoff) {
+    return pool.preparedQuery("DELETE FROM usage_events WHERE created_at < $1")
+        .execute(Tuple.of(OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC)))
+        .map(rows -> rows.rowCount());
+  }
+}

@@ -1,0 +1,143 @@
+package io.flopex.ingress;
+
+import io.flopex.bus.Failure;
+import io.flopex.db.ApiKeys;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator's API under {@code /admin/v1}: accounts, their keys, and their usage rows. The
+ * ingress has already checked the admin token when a handler here runs.
+ */
+final class AdminApi {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
+  private static final int MAX_USAGE_ROWS = 1000;
+
+  private final Services services;
+
+  AdminApi(Services services) {
+    this.services = services;
+  }
+
+  void mount(Router router, BodyHandler body) {
+    router.post("/admin/v1/accounts").handler(body).handler(this::createAccount);
+    router.post("/admin/v1/accounts/:id/keys").handler(body).handler(this::createKey);
+    router.get("/admin/v1/accounts/:id/keys").handler(this::listKeys);
+    router.delete("/admin/v1/keys/:id").handler(this::revokeKey);
+    router.get("/admin/v1/usage").handler(this::usage);
+  }
+
+  private void createAccount(RoutingContext ctx) {
+    JsonObject body = object(ctx);
+    Object email = body.getValue("email");
+    if (!(email instanceof String e) || e.length() > 254 || !e.matches("[^@\\s]+@[^@\\s]+")) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'email' must be an email address.", "email");
+    }
+    reply(ctx, services.accounts().createAccount(e), 201);
+  }
+
+  private void createKey(RoutingContext ctx) {
+    UUID account = uuid(ctx.pathParam("id"), "id");
+    JsonObject body = object(ctx);
+    Object name = body.getValue("name", "default");
+    if (!(name instanceof String n) || n.isBlank() || n.length() > 100) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'name' must be text of 1 to 100 characters.",
+          "name");
+    }
+    Future<JsonObject> created = services.accounts().accountExists(account)
+        .compose(exists -> {
+          if (!exists) {
+            return Future.failedFuture(new ApiError(Failure.NOT_FOUND,
+                "No account with id '" + account + "'.", "id"));
+          }
+          return services.accounts().createKey(account, n, ApiKeys.generate());
+        });
+    reply(ctx, created, 201);
+  }
+
+  private void listKeys(RoutingContext ctx) {
+    UUID account = uuid(ctx.pathParam("id"), "id");
+    reply(ctx, services.accounts().listKeys(account)
+        .map(keys -> new JsonObject().put("object", "list").put("data", keys)), 200);
+  }
+
+  private void revokeKey(RoutingContext ctx) {
+    UUID key = uuid(ctx.pathParam("id"), "id");
+    reply(ctx, services.accounts().revokeKey(key).compose(found -> {
+      if (!found) {
+        return Future.failedFuture(new ApiError(Failure.NOT_FOUND, "No key with id '" + key
+            + "'.", "id"));
+      }
+      services.auth().forget(key);
+      return Future.succeededFuture(new JsonObject().put("id", key.toString())
+          .put("revoked", true));
+    }), 200);
+  }
+
+  private void usage(RoutingContext ctx) {
+    String accountParam = ctx.request().getParam("account");
+    if (accountParam == null) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'account' is required.", "account");
+    }
+    UUID account = uuid(accountParam, "account");
+    int limit = 50;
+    String limitParam = ctx.request().getParam("limit");
+    if (limitParam != null) {
+      try {
+        limit = Integer.parseInt(limitParam);
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > MAX_USAGE_ROWS) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'limit' must be an integer from 1 to "
+            + MAX_USAGE_ROWS + ".", "limit");
+      }
+    }
+    reply(ctx, services.usage().newest(account, limit)
+        .map(rows -> new JsonObject().put("object", "list").put("data", rows)), 200);
+  }
+
+  private static JsonObject object(RoutingContext ctx) {
+    Buffer raw = ctx.body().buffer();
+    try {
+      Object value = raw == null || raw.length() == 0 ? null : raw.toJsonValue();
+      if (value instanceof JsonObject o) {
+        return o;
+      }
+    } catch (DecodeException e) {
+      throw new ApiError(Failure.INVALID_JSON, "The request body is not valid JSON.", null);
+    }
+    throw new ApiError(Failure.INVALID_JSON, "The request body must be a JSON object.", null);
+  }
+
+  private static UUID uuid(String value, String param) {
+    try {
+      return UUID.fromString(value);
+    } catch (IllegalArgumentException e) {
+      throw new ApiError(Failure.NOT_FOUND, "'" + param + "' is not a known id.", param);
+    }
+  }
+
+  private static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {
+    result
+        .onSuccess(body -> IngressVerticle.json(ctx, status, body))
+        .onFailure(err -> {
+          if (err instanceof ApiError e) {
+            IngressVerticle.error(ctx, e);
+          } else {
+            LOG.error("Admin request failed: {}", err.getMessage());
+            IngressVerticle.error(ctx, new ApiError(Failure.INTERNAL, "The admin request"
+                + " failed.", null));
+          }
+        });
+  }
+}

@@ -1,0 +1,72 @@
+package io.flopex.ingress;
+
+import io.flopex.db.AccountStore;
+import io.flopex.db.AccountStore.KeyOwner;
+import io.flopex.db.ApiKeys;
+import io.vertx.core.Future;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Resolves an inference key to its account. Valid keys are remembered for a few seconds so that
+ * the database is not asked on every request; revoking a key through this node forgets it at once,
+ * and other nodes forget it when their cached entry expires.
+ */
+public final class ApiKeyAuth {
+
+  /** How long a verified key is trusted without asking the database again. */
+  static final long CACHE_MS = 5_000;
+  private static final int MAX_CACHED = 100_000;
+
+  private record Cached(KeyOwner owner, long expiresAtNanos) {}
+
+  private final AccountStore store;
+  private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+
+  public ApiKeyAuth(AccountStore store) {
+    this.store = store;
+  }
+
+  /** The key's owner, or {@code null} when the key is missing, malformed, unknown or revoked. */
+  public Future<KeyOwner> authenticate(String authorization) {
+    String key = bearer(authorization);
+    if (!ApiKeys.wellFormed(key)) {
+      return Future.succeededFuture(null);
+    }
+    byte[] hash = ApiKeys.hash(key);
+    String cacheKey = HexFormat.of().formatHex(hash);
+    Cached cached = cache.get(cacheKey);
+    long now = System.nanoTime();
+    if (cached != null && cached.expiresAtNanos - now > 0) {
+      return Future.succeededFuture(cached.owner);
+    }
+    return store.findByHash(hash).map(owner -> {
+      if (owner == null || !MessageDigest.isEqual(owner.hash(), hash)) {
+        cache.remove(cacheKey);
+        return null;
+      }
+      if (cache.size() >= MAX_CACHED) {
+        cache.clear();
+      }
+      cache.put(cacheKey, new Cached(owner, now + CACHE_MS * 1_000_000));
+      return owner;
+    });
+  }
+
+  /** Forgets a revoked key at once on this node. */
+  public void forget(java.util.UUID keyId) {
+    cache.values().removeIf(c -> c.owner.keyId().equals(keyId));
+  }
+
+  static String bearer(String authorization) {
+    if (authorization == null) {
+      return null;
+    }
+    String value = authorization.trim();
+    if (value.length() > 7 && value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return value.substring(7).trim();
+    }
+    return null;
+  }
+}

@@ -1,0 +1,422 @@
+package io.flopex.ingress;
+
+import io.flopex.bus.Addresses;
+import io.flopex.bus.AttemptRecord;
+import io.flopex.bus.CallControl;
+import io.flopex.bus.Failure;
+import io.flopex.bus.ProviderCall;
+import io.flopex.bus.ProviderFailure;
+import io.flopex.bus.ProviderReply;
+import io.flopex.bus.Route;
+import io.flopex.bus.RoutePlan;
+import io.flopex.bus.RouteRequest;
+import io.flopex.bus.StreamEvent;
+import io.flopex.bus.Usage;
+import io.flopex.bus.UsageRecord;
+import io.flopex.db.AccountStore.KeyOwner;
+import io.flopex.routing.FailoverPolicy;
+import io.flopex.usage.CostCalculator;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One chat completion request, from the route plan to the usage row. It lives on the ingress
+ * event loop that accepted the request.
+ *
+ * <p>Endpoints are tried in the plan's order, each at most once, up to the plan's attempt budget.
+ * A stream is held back until its first chunk with content, so that a provider that fails before
+ * then is replaced without the client noticing. Once content has been sent the request is
+ * committed to that provider: a later failure ends the stream with an in-band error and no
+ * {@code [DONE]}. A client that hangs up cancels the upstream call.
+ */
+final class ChatExchange {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ChatExchange.class);
+  /** The routing verticle answers from memory; a slow answer means the node is in trouble. */
+  private static final DeliveryOptions PLAN_OPTIONS =
+      new DeliveryOptions().setLocalOnly(true).setSendTimeout(5_000);
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
+
+  private final Vertx vertx;
+  private final EventBus bus;
+  private final HttpServerResponse response;
+  private final KeyOwner key;
+  private final ChatRequestValidator.Validated request;
+  private final String requestId;
+  private final long startedNanos = System.nanoTime();
+  private final Instant startedAt = Instant.now();
+  private final List<AttemptRecord> attempts = new ArrayList<>();
+  private final Set<Integer> tried = new HashSet<>();
+
+  private RoutePlan plan;
+  private Route current;
+  private String callId;
+  private long attemptStartedNanos;
+  private MessageConsumer<StreamEvent> streamConsumer;
+  private OpenAiStreamRelay relay;
+  private final List<JsonObject> heldBack = new ArrayList<>();
+  private ProviderFailure lastFailure;
+  private boolean committed;
+  private boolean upstreamPaused;
+  private boolean finished;
+  private long ttfbNanos = -1;
+
+  ChatExchange(
+      Vertx vertx,
+      HttpServerResponse response,
+      KeyOwner key,
+      ChatRequestValidator.Validated request,
+      String requestId) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
+    this.response = response;
+    this.key = key;
+    this.request = request;
+    this.requestId = requestId;
+  }
+
+  void start() {
+    response.closeHandler(v -> onClientGone());
+    bus.<io.flopex.bus.RoutePlan>request(Addresses.ROUTING_PLAN, new RouteRequest(request.model()),
+            PLAN_OPTIONS)
+        .onSuccess(reply -> {
+          plan = reply.body();
+          if (!plan.modelKnown()) {
+            fail(new ApiError(Failure.MODEL_NOT_FOUND, "The model '" + printable(request.model())
+                + "' does not exist on this gateway. GET /v1/models lists the models you can"
+                + " use.", "model"));
+          } else {
+            next();
+          }
+        })
+        .onFailure(err -> {
+          LOG.error("Routing did not answer for request {}: {}", requestId, err.getMessage());
+          fail(new ApiError(Failure.INTERNAL, "The gateway could not route the request.", null));
+        });
+  }
+
+  private void next() {
+    if (finished) {
+      return;
+    }
+    int index = -1;
+    if (attempts.size() < plan.maxAttempts()) {
+      for (int i = 0; i < plan.routes().size(); i++) {
+        if (!tried.contains(i)) {
+          index = i;
+          break;
+        }
+      }
+    }
+    if (index < 0) {
+      exhausted();
+      return;
+    }
+    tried.add(index);
+    current = plan.routes().get(index);
+    callId = UUID.randomUUID().toString();
+    attemptStartedNanos = System.nanoTime();
+    if (request.stream()) {
+      startStream();
+    } else {
+      startCall();
+    }
+  }
+
+  private void startCall() {
+    ProviderCall call = new ProviderCall(callId, requestId, current, request.request(), null);
+    String thisCall = callId;
+    DeliveryOptions options = new DeliveryOptions()
+        .setLocalOnly(true)
+        .setSendTimeout(current.callTimeoutMs() + 1_000);
+    bus.<ProviderReply>request(Addresses.providerCall(current.provider()), call, options)
+        .onComplete(ar -> {
+          if (finished || !thisCall.equals(callId)) {
+            return;
+          }
+          if (ar.failed()) {
+            attemptFailed(ProviderFailure.of(ProviderFailure.Kind.RESPONSE_TIMEOUT));
+            return;
+          }
+          ProviderReply reply = ar.result().body();
+          if (reply instanceof ProviderReply.Completed done) {
+            completed(done);
+          } else if (reply instanceof ProviderReply.Failed failed) {
+            attemptFailed(failed.failure());
+          }
+        });
+  }
+
+  private void completed(ProviderReply.Completed done) {
+    attempts.add(attempt("success"));
+    Usage usage = done.usage() != null ? done.usage() : estimate(0);
+    ttfbNanos = System.nanoTime() - startedNanos;
+    routingHeaders();
+    response.putHeader("content-type", "application/json");
+    response.setStatusCode(200).end(done.body().toBuffer());
+    record("success", 200, usage);
+  }
+
+  private void startStream() {
+    String address = Addresses.stream(callId);
+    relay = new OpenAiStreamRelay("chatcmpl-" + requestIdForChunks(), request.model(),
+        request.includeUsage());
+    heldBack.clear();
+    streamConsumer = bus.localConsumer(address, this::onStreamEvent);
+    ProviderCall call = new ProviderCall(callId, requestId, current, request.request(), address);
+    bus.send(Addresses.providerCall(current.provider()), call, LOCAL);
+  }
+
+  private void onStreamEvent(Message<StreamEvent> message) {
+    StreamEvent event = message.body();
+    if (finished || !event.callId().equals(callId)) {
+      return;
+    }
+    if (event instanceof StreamEvent.Chunk chunk) {
+      JsonObject out = relay.accept(chunk.data());
+      if (out == null) {
+        return;
+      }
+      if (committed) {
+        write(out);
+      } else {
+        heldBack.add(out);
+        if (relay.hasContent()) {
+          commit();
+        }
+      }
+    } else if (event instanceof StreamEvent.End) {
+      closeStreamConsumer();
+      if (!committed && !relay.hasContent()) {
+        attemptFailed(ProviderFailure.of(ProviderFailure.Kind.STREAM_CUT));
+        return;
+      }
+      if (!committed) {
+        commit();
+      }
+      attempts.add(attempt("success"));
+      Usage usage = relay.reportedUsage() != null ? relay.reportedUsage()
+          : estimate(relay.deliveredChars());
+      for (JsonObject closing : relay.closing(usage)) {
+        write(closing);
+      }
+      response.end(DONE);
+      record("success", 200, usage);
+    } else if (event instanceof StreamEvent.Failed failed) {
+      closeStreamConsumer();
+      if (!committed) {
+        attemptFailed(failed.failure());
+        return;
+      }
+      attempts.add(attempt(failed.failure().label()));
+      LOG.info("Stream of request {} from provider {} failed after content: {}", requestId,
+          current.provider(), failed.failure().label());
+      JsonObject error = ApiError.openAiBody("The provider's stream failed after output had"
+          + " started (" + failed.failure().kind().description() + "); the answer is incomplete.",
+          Failure.STREAM_INTERRUPTED.type(), null, Failure.STREAM_INTERRUPTED.code());
+      response.end(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"));
+      Usage usage = relay.reportedUsage() != null ? relay.reportedUsage()
+          : estimate(relay.deliveredChars());
+      record(Failure.STREAM_INTERRUPTED.key(), Failure.STREAM_INTERRUPTED.status(), usage);
+    }
+  }
+
+  private void commit() {
+    committed = true;
+    ttfbNanos = System.nanoTime() - startedNanos;
+    routingHeaders();
+    response.setStatusCode(200)
+        .setChunked(true)
+        .putHeader("content-type", "text/event-stream; charset=utf-8")
+        .putHeader("cache-control", "no-cache")
+        .putHeader("x-accel-buffering", "no");
+    for (JsonObject chunk : heldBack) {
+      write(chunk);
+    }
+    heldBack.clear();
+  }
+
+  private void write(JsonObject chunk) {
+    response.write(Buffer.buffer("data: ").appendBuffer(chunk.toBuffer()).appendString("\n\n"));
+    if (!upstreamPaused && response.writeQueueFull()) {
+      upstreamPaused = true;
+      control(CallControl.Action.PAUSE);
+      response.drainHandler(v -> {
+        upstreamPaused = false;
+        control(CallControl.Action.RESUME);
+      });
+    }
+  }
+
+  private void attemptFailed(ProviderFailure failure) {
+    attempts.add(attempt(failure.label()));
+    lastFailure = failure;
+    if (!FailoverPolicy.movesOn(failure)) {
+      clientErrorFromUpstream(failure);
+      return;
+    }
+    LOG.info("Request {}: provider {} failed ({}), trying the next endpoint", requestId,
+        current.provider(), failure.label());
+    next();
+  }
+
+  private void clientErrorFromUpstream(ProviderFailure failure) {
+    JsonObject upstream = failure.clientError();
+    String message = upstream.getValue("message") instanceof String s && !s.isBlank() ? s
+        : "The provider rejected the request (HTTP " + failure.status() + ").";
+    JsonObject body = ApiError.openAiBody(message,
+        upstream.getValue("type") instanceof String t ? t : "invalid_request_error",
+        upstream.getValue("param") instanceof String p ? p : null,
+        upstream.getValue("code") != null ? upstream.getValue("code")
+            : Failure.UPSTREAM_CLIENT_ERROR.code());
+    routingHeaders();
+    sendError(failure.status(), body);
+    record(Failure.UPSTREAM_CLIENT_ERROR.key(), failure.status(), Usage.NONE);
+  }
+
+  private void exhausted() {
+    Failure failure = lastFailure == null ? Failure.UPSTREAM_ERROR
+        : FailoverPolicy.exhausted(lastFailure);
+    String detail = lastFailure == null ? "no endpoint could be tried"
+        : "last: " + FailoverPolicy.explain(lastFailure);
+    int count = attempts.size();
+    ApiError error = new ApiError(failure, "Every provider for model '" + printable(plan.model())
+        + "' failed (" + count + (count == 1 ? " attempt" : " attempts") + "; " + detail + ").",
+        null);
+    LOG.warn("Request {} for model {} failed after {} attempts: {}", requestId, plan.model(),
+        count, lastFailure == null ? "none" : lastFailure.label());
+    routingHeaders();
+    if (lastFailure != null && lastFailure.retryAfterMs() > 0) {
+      response.putHeader("retry-after",
+          Long.toString(Math.max(1, (lastFailure.retryAfterMs() + 999) / 1000)));
+    }
+    fail(error);
+  }
+
+  private void fail(ApiError error) {
+    if (finished) {
+      return;
+    }
+    sendError(error.status(), error.toOpenAi());
+    record(error.failure().key(), error.status(), Usage.NONE);
+  }
+
+  private void sendError(int status, JsonObject body) {
+    if (!response.ended() && !response.headWritten()) {
+      response.setStatusCode(status)
+          .putHeader("content-type", "application/json")
+          .end(body.toBuffer());
+    }
+  }
+
+  private void onClientGone() {
+    if (finished) {
+      return;
+    }
+    LOG.info("Request {}: the client disconnected; cancelling the upstream call", requestId);
+    if (current != null && callId != null) {
+      control(CallControl.Action.CANCEL);
+      attempts.add(attempt(Failure.CLIENT_DISCONNECTED.key()));
+    }
+    closeStreamConsumer();
+    Usage usage;
+    if (relay != null && relay.hasContent()) {
+      usage = relay.reportedUsage() != null ? relay.reportedUsage()
+          : estimate(relay.deliveredChars());
+    } else {
+      // Nothing was delivered: the client is not charged for an answer it never saw.
+      usage = Usage.NONE;
+    }
+    record(Failure.CLIENT_DISCONNECTED.key(), Failure.CLIENT_DISCONNECTED.status(), usage);
+  }
+
+  private void control(CallControl.Action action) {
+    bus.send(Addresses.providerControl(current.provider()), new CallControl(callId, action), LOCAL);
+  }
+
+  private void closeStreamConsumer() {
+    if (streamConsumer != null) {
+      streamConsumer.unregister();
+      streamConsumer = null;
+    }
+  }
+
+  private void routingHeaders() {
+    if (response.headWritten()) {
+      return;
+    }
+    if (current != null && !attempts.isEmpty()) {
+      response.putHeader("x-flopex-provider", current.provider());
+    }
+    response.putHeader("x-flopex-attempts", Integer.toString(attempts.size()));
+  }
+
+  private AttemptRecord attempt(String outcome) {
+    return new AttemptRecord(current.provider(), current.upstreamModel(), outcome,
+        (System.nanoTime() - attemptStartedNanos) / 1_000_000);
+  }
+
+  /**
+   * Tokens counted by Flopex when upstream reported none: about four characters a token, for
+   * the prompt and for what was delivered. Rows carrying such counts are flagged as estimates.
+   */
+  private Usage estimate(long completionChars) {
+    long promptChars = 0;
+    if (request.request().getValue("messages") instanceof JsonArray messages) {
+      for (Object m : messages) {
+        if (m instanceof JsonObject message) {
+          Object content = message.getValue("content");
+          promptChars += content instanceof String s ? s.length()
+              : content == null ? 0 : content.toString().length();
+        }
+      }
+    }
+    return new Usage((promptChars + 3) / 4, (completionChars + 3) / 4, 0, 0, true);
+  }
+
+  private void record(String outcome, int status, Usage usage) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    boolean served = current != null && !attempts.isEmpty()
+        && (outcome.equals("success") || usage.completionTokens() > 0);
+    long cost = served ? CostCalculator.costMicros(usage, current.pricing()) : 0;
+    long latencyMs = (System.nanoTime() - startedNanos) / 1_000_000;
+    UsageRecord record = new UsageRecord(
+        UUID.randomUUID(), requestId, startedAt, key.accountId(), key.keyId(), request.model(),
+        served ? current.provider() : null, served ? current.upstreamModel() : null,
+        request.stream(), outcome, status, List.copyOf(attempts), usage, cost, latencyMs,
+        ttfbNanos < 0 ? 0 : ttfbNanos / 1_000_000);
+    bus.send(Addresses.USAGE_RECORD, record, LOCAL);
+    LOG.info("request_id={} key_id={} model={} provider={} status={} outcome={} attempts={}"
+            + " latency_ms={}", requestId, key.keyId(), printable(request.model()),
+        served ? current.provider() : "-", status, outcome, attempts.size(), latencyMs);
+  }
+
+  private String requestIdForChunks() {
+    return requestId.replaceAll("[^A-Za-z0-9]", "");
+  }
+
+  /** Model names come from the client; keep them short and printable in messages and logs. */
+  static String printable(String value) {
+    String cleaned = value.replaceAll("[^\\x20-\\x7E]", "?");
+    return cleaned.length() > 128 ? cleaned.substring(0, 128) + "..." : cleaned;
+  }
+}

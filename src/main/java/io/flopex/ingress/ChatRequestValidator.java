@@ -1,0 +1,197 @@
+package io.flopex.ingress;
+
+import io.flopex.bus.Failure;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks a Chat Completions request before anything is sent upstream, and decides what is
+ * forwarded.
+ *
+ * <p>The policy for fields, the same for every provider: fields of the Chat Completions API are
+ * checked and forwarded; fields that would redirect Flopex ({@code api_base}, {@code base_url},
+ * {@code api_key}...) are refused with a 400 naming them; any other field is dropped and named in
+ * the {@code x-flopex-warnings} response header, so no upstream ever sees a field it might refuse
+ * or misread.
+ */
+public final class ChatRequestValidator {
+
+  /** The request to forward and the warnings to send back. */
+  public record Validated(JsonObject request, List<String> warnings) {
+
+    public String model() {
+      return request.getString("model");
+    }
+
+    public boolean stream() {
+      return Boolean.TRUE.equals(request.getBoolean("stream"));
+    }
+
+    public boolean includeUsage() {
+      return request.getValue("stream_options") instanceof JsonObject o
+          && Boolean.TRUE.equals(o.getValue("include_usage"));
+    }
+  }
+
+  static final Set<String> FORWARDED = Set.of(
+      "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens",
+      "temperature", "top_p", "n", "stop", "presence_penalty", "frequency_penalty", "logit_bias",
+      "logprobs", "top_logprobs", "user", "seed", "tools", "tool_choice", "parallel_tool_calls",
+      "response_format", "reasoning_effort", "service_tier", "store", "metadata", "modalities",
+      "audio", "prediction", "web_search_options", "verbosity", "prompt_cache_key",
+      "safety_identifier", "functions", "function_call");
+
+  static final Set<String> REFUSED = Set.of(
+      "api_base", "base_url", "api_key", "api_version", "custom_llm_provider", "extra_headers",
+      "headers", "endpoint", "url");
+
+  private static final Set<String> ROLES =
+      Set.of("system", "developer", "user", "assistant", "tool", "function");
+
+  private ChatRequestValidator() {}
+
+  public static Validated validate(Buffer raw) {
+    Object parsed;
+    try {
+      parsed = raw == null || raw.length() == 0 ? null : raw.toJsonValue();
+    } catch (DecodeException e) {
+      throw new ApiError(Failure.INVALID_JSON, "The request body is not valid JSON.", null);
+    }
+    if (!(parsed instanceof JsonObject body)) {
+      throw new ApiError(Failure.INVALID_JSON,
+          "The request body must be a JSON object with 'model' and 'messages'.", null);
+    }
+    Map<String, Object> forwarded = new LinkedHashMap<>();
+    List<String> warnings = new ArrayList<>();
+    for (Map.Entry<String, Object> field : body) {
+      String name = field.getKey();
+      if (REFUSED.contains(name)) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'" + name + "' is not accepted: Flopex"
+            + " sends requests only to the providers it is configured with.", name);
+      }
+      if (FORWARDED.contains(name)) {
+        forwarded.put(name, field.getValue());
+      } else {
+        warnings.add("unsupported field '" + printable(name) + "' was dropped");
+      }
+    }
+    JsonObject request = new JsonObject(forwarded);
+    checkModel(request);
+    checkMessages(request);
+    optionalType(request, "stream", Boolean.class, "a boolean");
+    optionalType(request, "stream_options", JsonObject.class, "an object");
+    if (request.getValue("stream_options") instanceof JsonObject o) {
+      optionalType(o, "include_usage", Boolean.class, "a boolean", "stream_options.");
+    }
+    positiveInt(request, "n", 128);
+    positiveInt(request, "max_tokens", Integer.MAX_VALUE);
+    positiveInt(request, "max_completion_tokens", Integer.MAX_VALUE);
+    range(request, "temperature", 0, 2);
+    range(request, "top_p", 0, 1);
+    optionalType(request, "tools", JsonArray.class, "an array");
+    if (request.containsKey("stop")) {
+      Object stop = request.getValue("stop");
+      if (stop != null && !(stop instanceof String) && !(stop instanceof JsonArray)) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'stop' must be a string or an array of"
+            + " strings.", "stop");
+      }
+    }
+    return new Validated(request, List.copyOf(warnings));
+  }
+
+  private static void checkModel(JsonObject request) {
+    Object model = request.getValue("model");
+    if (!(model instanceof String s) || s.isBlank()) {
+      throw new ApiError(Failure.INVALID_REQUEST, model == null
+          ? "'model' is required." : "'model' must be a non-empty string.", "model");
+    }
+  }
+
+  private static void checkMessages(JsonObject request) {
+    Object value = request.getValue("messages");
+    if (value == null) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'messages' is required.", "messages");
+    }
+    if (!(value instanceof JsonArray messages)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'messages' must be an array of message"
+          + " objects.", "messages");
+    }
+    if (messages.isEmpty()) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'messages' must contain at least one"
+          + " message.", "messages");
+    }
+    for (int i = 0; i < messages.size(); i++) {
+      String at = "messages[" + i + "]";
+      if (!(messages.getValue(i) instanceof JsonObject message)) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'" + at + "' must be an object.", at);
+      }
+      Object role = message.getValue("role");
+      if (!(role instanceof String r)) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'" + at + ".role' is required.",
+            at + ".role");
+      }
+      if (!ROLES.contains(r)) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'" + at + ".role' must be one of system,"
+            + " developer, user, assistant, tool.", at + ".role");
+      }
+      Object content = message.getValue("content");
+      if (content != null && !(content instanceof String) && !(content instanceof JsonArray)) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'" + at + ".content' must be a string or"
+            + " an array of content parts.", at + ".content");
+      }
+      if (content == null && !r.equals("assistant")) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'" + at + ".content' is required for role '"
+            + r + "'.", at + ".content");
+      }
+    }
+  }
+
+  private static void optionalType(JsonObject o, String field, Class<?> type, String what) {
+    optionalType(o, field, type, what, "");
+  }
+
+  private static void optionalType(
+      JsonObject o, String field, Class<?> type, String what, String prefix) {
+    Object value = o.getValue(field);
+    if (value != null && !type.isInstance(value)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'" + prefix + field + "' must be " + what + ".",
+          prefix + field);
+    }
+  }
+
+  private static void positiveInt(JsonObject o, String field, int max) {
+    Object value = o.getValue(field);
+    if (value == null) {
+      return;
+    }
+    if (!(value instanceof Integer || value instanceof Long)
+        || ((Number) value).longValue() < 1 || ((Number) value).longValue() > max) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'" + field + "' must be an integer from 1 to "
+          + max + ".", field);
+    }
+  }
+
+  private static void range(JsonObject o, String field, double min, double max) {
+    Object value = o.getValue(field);
+    if (value == null) {
+      return;
+    }
+    if (!(value instanceof Number n) || n.doubleValue() < min || n.doubleValue() > max) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'" + field + "' must be a number from " + min
+          + " to " + max + ".", field);
+    }
+  }
+
+  /** Field names come from the client; keep the header they are echoed in safe and short. */
+  private static String printable(String name) {
+    String cleaned = name.replaceAll("[^A-Za-z0-9_.-]", "?");
+    return cleaned.length() > 64 ? cleaned.substring(0, 64) + "..." : cleaned;
+  }
+}

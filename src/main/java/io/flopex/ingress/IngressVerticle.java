@@ -1,0 +1,233 @@
+package io.flopex.ingress;
+
+import io.flopex.bus.Failure;
+import io.flopex.config.FlopexConfig;
+import io.flopex.config.ModelConfig;
+import io.flopex.db.AccountStore.KeyOwner;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP front door: the OpenAI-compatible API, the admin API and the health probes. One
+ * instance runs per event loop, all sharing the port.
+ *
+ * <p>Every path except the two health probes needs a key, checked before the path is even
+ * matched, so that no spelling of a route (double slashes, odd case, percent-encoding, HEAD,
+ * OPTIONS) reaches anything unauthenticated.
+ */
+public final class IngressVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(IngressVerticle.class);
+  private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final String OWNER = "flopex.owner";
+  private static final String REQUEST_ID = "flopex.requestId";
+  private static final String BODY_TIMER = "flopex.bodyTimer";
+
+  private final Services services;
+  private final FlopexConfig config;
+  private final byte[] adminToken;
+  private HttpServer server;
+
+  public IngressVerticle(Services services, String adminToken) {
+    this.services = services;
+    this.config = services.config();
+    this.adminToken = adminToken.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route().handler(this::requestId);
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
+    router.get("/health/ready").handler(this::ready);
+    router.route().handler(this::authenticate);
+
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes());
+    for (String path : new String[] {"/v1/chat/completions", "/chat/completions"}) {
+      router.post(path).handler(this::bodyTimeout).handler(body).handler(this::chat);
+    }
+    for (String path : new String[] {"/v1/models", "/models"}) {
+      router.get(path).handler(this::models);
+    }
+    new AdminApi(services).mount(router, body);
+
+    router.errorHandler(404, ctx -> error(ctx, new ApiError(Failure.NOT_FOUND,
+        "No such route: " + ctx.request().method() + " " + ChatExchange.printable(
+            ctx.request().path() == null ? "" : ctx.request().path()) + ".", null)));
+    router.errorHandler(405, ctx -> error(ctx, new ApiError(Failure.METHOD_NOT_ALLOWED,
+        "Method " + ctx.request().method() + " is not allowed here.", null)));
+    router.errorHandler(413, ctx -> {
+      ctx.response().putHeader("connection", "close");
+      error(ctx, new ApiError(Failure.BODY_TOO_LARGE, "The request body is larger than the"
+          + " limit of " + config.server().maxBodyBytes() + " bytes.", null));
+    });
+    router.errorHandler(400, ctx -> error(ctx, new ApiError(Failure.INVALID_REQUEST,
+        "The request could not be read.", null)));
+    router.errorHandler(500, ctx -> {
+      if (ctx.failure() instanceof ApiError e) {
+        error(ctx, e);
+        return;
+      }
+      LOG.error("Unexpected failure handling request {}", (Object) ctx.get(REQUEST_ID),
+          ctx.failure());
+      error(ctx, new ApiError(Failure.INTERNAL, "The gateway failed to handle the request.",
+          null));
+    });
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.server().host())
+        .setPort(config.server().port());
+    return vertx.createHttpServer(options)
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> server = s);
+  }
+
+  /** The port the server listens on; useful when the configuration asked for port 0. */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private void requestId(RoutingContext ctx) {
+    String id = ctx.request().getHeader("x-request-id");
+    if (id == null || !CLIENT_REQUEST_ID.matcher(id).matches()) {
+      id = UUID.randomUUID().toString();
+    }
+    ctx.put(REQUEST_ID, id);
+    ctx.response().putHeader("x-request-id", id);
+    ctx.next();
+  }
+
+  private void ready(RoutingContext ctx) {
+    Readiness readiness = services.readiness();
+    if (!readiness.deployed() || readiness.stopping()) {
+      json(ctx, 503, new JsonObject().put("status", readiness.stopping() ? "stopping" : "starting"));
+      return;
+    }
+    services.pool().query("SELECT 1").execute()
+        .timeout(2, java.util.concurrent.TimeUnit.SECONDS)
+        .onSuccess(rows -> json(ctx, 200, new JsonObject().put("status", "ready")
+            .put("database", "up")))
+        .onFailure(err -> json(ctx, 503, new JsonObject().put("status", "not_ready")
+            .put("database", "down")));
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    String authorization = ctx.request().getHeader("authorization");
+    if (path != null && path.regionMatches(true, 0, "/admin", 0, 6)) {
+      String token = ApiKeyAuth.bearer(authorization);
+      if (token != null
+          && MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), adminToken)) {
+        ctx.next();
+      } else {
+        unauthenticated(ctx);
+      }
+      return;
+    }
+    services.auth().authenticate(authorization)
+        .onSuccess(owner -> {
+          if (owner == null) {
+            unauthenticated(ctx);
+          } else {
+            ctx.put(OWNER, owner);
+            ctx.next();
+          }
+        })
+        .onFailure(err -> {
+          LOG.warn("Key lookup failed for request {}: {}", (Object) ctx.get(REQUEST_ID),
+              err.getMessage());
+          error(ctx, new ApiError(Failure.NOT_READY, "The gateway cannot check keys right now;"
+              + " retry shortly.", null));
+        });
+  }
+
+  private static void unauthenticated(RoutingContext ctx) {
+    error(ctx, new ApiError(Failure.UNAUTHENTICATED, "Missing or invalid API key. Send it as"
+        + " 'Authorization: Bearer sk-flx-...'.", null));
+  }
+
+  /** Answers 408 to a client that takes too long to send its body. */
+  private void bodyTimeout(RoutingContext ctx) {
+    long timer = vertx.setTimer(config.server().bodyTimeoutMs(), id -> {
+      if (!ctx.response().headWritten()) {
+        ctx.response().putHeader("connection", "close");
+        error(ctx, new ApiError(Failure.REQUEST_TIMEOUT, "The request body was not received"
+            + " within " + config.server().bodyTimeoutMs() + " ms.", null));
+      }
+    });
+    ctx.put(BODY_TIMER, timer);
+    ctx.addEndHandler(v -> vertx.cancelTimer(timer));
+    ctx.next();
+  }
+
+  private void chat(RoutingContext ctx) {
+    Long timer = ctx.get(BODY_TIMER);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
+    if (ctx.response().headWritten()) {
+      return;
+    }
+    KeyOwner owner = ctx.get(OWNER);
+    ChatRequestValidator.Validated request;
+    try {
+      request = ChatRequestValidator.validate(ctx.body().buffer());
+    } catch (ApiError e) {
+      error(ctx, e);
+      return;
+    }
+    if (!request.warnings().isEmpty()) {
+      ctx.response().putHeader("x-flopex-warnings", String.join("; ", request.warnings()));
+    }
+    new ChatExchange(vertx, ctx.response(), owner, request, ctx.get(REQUEST_ID)).start();
+  }
+
+  private void models(RoutingContext ctx) {
+    JsonArray data = new JsonArray();
+    for (ModelConfig model : config.models()) {
+      var pricing = model.endpoints().get(0).pricing();
+      data.add(new JsonObject()
+          .put("id", model.id())
+          .put("object", "model")
+          .put("created", 0)
+          .put("owned_by", model.endpoints().get(0).provider())
+          .put("context_length", model.contextLength())
+          .put("pricing", new JsonObject()
+              .put("prompt", perToken(pricing.promptPerMillion()))
+              .put("completion", perToken(pricing.completionPerMillion()))));
+    }
+    json(ctx, 200, new JsonObject().put("object", "list").put("data", data));
+  }
+
+  /** USD per token as a decimal string, as OpenRouter publishes prices. */
+  private static String perToken(long microsPerMillion) {
+    return BigDecimal.valueOf(microsPerMillion, 12).stripTrailingZeros().toPlainString();
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (!ctx.response().headWritten()) {
+      ctx.response().setStatusCode(status)
+          .putHeader("content-type", "application/json")
+          .end(body.toBuffer());
+    }
+  }
+
+  static void error(RoutingContext ctx, ApiError error) {
+    json(ctx, error.status(), error.toOpenAi());
+  }
+}

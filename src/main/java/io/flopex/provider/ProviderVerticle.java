@@ -1,0 +1,360 @@
+package io.flopex.provider;
+
+import io.flopex.bus.Addresses;
+import io.flopex.bus.CallControl;
+import io.flopex.bus.ProviderCall;
+import io.flopex.bus.ProviderFailure;
+import io.flopex.bus.ProviderFailure.Kind;
+import io.flopex.bus.ProviderReply;
+import io.flopex.bus.StreamEvent;
+import io.flopex.bus.Usage;
+import io.flopex.config.ProviderConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client of one configured provider. It takes {@link ProviderCall}s from the event bus, sends
+ * them upstream with a pooled HTTP client, enforces the provider's timeouts, and reports either a
+ * {@link ProviderReply} or a sequence of {@link StreamEvent}s.
+ *
+ * <p>It decides nothing about failover: it reports what happened, as a {@link ProviderFailure},
+ * and the caller chooses the next endpoint.
+ */
+public final class ProviderVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProviderVerticle.class);
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  /** Error bodies are read only to classify them; no provider needs more than this to explain. */
+  private static final int MAX_ERROR_BODY = 64 * 1024;
+
+  private final ProviderConfig provider;
+  private final int maxEventBytes;
+  private final OpenAiDialect dialect;
+  private final Map<String, ActiveCall> active = new HashMap<>();
+  private HttpClientAgent client;
+
+  public ProviderVerticle(ProviderConfig provider, int maxEventBytes) {
+    this.provider = provider;
+    this.maxEventBytes = maxEventBytes;
+    this.dialect = new OpenAiDialect(provider);
+  }
+
+  @Override
+  public Future<?> start() {
+    URI base = provider.baseUrl();
+    boolean ssl = "https".equals(base.getScheme());
+    HttpClientOptions options = new HttpClientOptions()
+        .setDefaultHost(base.getHost())
+        .setDefaultPort(base.getPort() > 0 ? base.getPort() : ssl ? 443 : 80)
+        .setSsl(ssl)
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, provider.timeouts().connectMs()))
+        .setDecompressionSupported(true)
+        .setKeepAlive(true);
+    client = vertx.httpClientBuilder()
+        .with(options)
+        .with(new PoolOptions().setHttp1MaxSize(provider.maxConnections()))
+        .build();
+    MessageConsumer<ProviderCall> calls =
+        vertx.eventBus().localConsumer(Addresses.providerCall(provider.id()), this::onCall);
+    MessageConsumer<CallControl> controls =
+        vertx.eventBus().localConsumer(Addresses.providerControl(provider.id()), this::onControl);
+    return Future.all(calls.completion(), controls.completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    active.values().forEach(ActiveCall::abort);
+    return client.close();
+  }
+
+  private void onControl(Message<CallControl> message) {
+    CallControl control = message.body();
+    ActiveCall call = active.get(control.callId());
+    if (call == null) {
+      return;
+    }
+    switch (control.action()) {
+      case CANCEL -> call.cancel();
+      case PAUSE -> call.pause();
+      case RESUME -> call.resume();
+    }
+  }
+
+  private void onCall(Message<ProviderCall> message) {
+    ProviderCall call = message.body();
+    ActiveCall state = new ActiveCall(call, message);
+    active.put(call.callId(), state);
+    RequestOptions options = new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setURI(dialect.path());
+    dialect.headers(options.getHeaders() == null ? initHeaders(options) : options.getHeaders(),
+        call.streaming());
+    Buffer body = dialect.body(call);
+    state.armFirstByte();
+    client.request(options)
+        .compose(request -> {
+          state.request = request;
+          if (state.done) {
+            request.reset();
+            return Future.failedFuture("cancelled");
+          }
+          return request.send(body);
+        })
+        .onSuccess(state::onResponse)
+        .onFailure(state::onConnectFailure);
+  }
+
+  private static io.vertx.core.MultiMap initHeaders(RequestOptions options) {
+    options.setHeaders(io.vertx.core.MultiMap.caseInsensitiveMultiMap());
+    return options.getHeaders();
+  }
+
+  /** The state of one upstream call, confined to this verticle's event loop. */
+  private final class ActiveCall implements SseParser.Listener {
+
+    private final ProviderCall call;
+    private final Message<ProviderCall> message;
+    private final long startedAt = System.nanoTime();
+    private HttpClientRequest request;
+    private HttpClientResponse response;
+    private long timer = -1;
+    private boolean done;
+    private boolean paused;
+    private boolean firstByteSeen;
+    private boolean sawDone;
+    private boolean sawFinish;
+    private SseParser parser;
+
+    ActiveCall(ProviderCall call, Message<ProviderCall> message) {
+      this.call = call;
+      this.message = message;
+    }
+
+    void armFirstByte() {
+      long ms = call.streaming() ? provider.timeouts().firstByteMs()
+          : provider.timeouts().responseMs();
+      Kind kind = call.streaming() ? Kind.FIRST_BYTE_TIMEOUT : Kind.RESPONSE_TIMEOUT;
+      setTimer(ms, kind);
+    }
+
+    private void setTimer(long ms, Kind kind) {
+      cancelTimer();
+      timer = vertx.setTimer(ms, id -> {
+        timer = -1;
+        fail(ProviderFailure.of(kind));
+      });
+    }
+
+    private void cancelTimer() {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+        timer = -1;
+      }
+    }
+
+    void onConnectFailure(Throwable cause) {
+      if (!done) {
+        LOG.debug("Provider {} call {} failed to connect: {}", provider.id(), call.callId(),
+            cause.getClass().getSimpleName());
+        fail(ProviderFailure.of(Kind.CONNECT));
+      }
+    }
+
+    void onResponse(HttpClientResponse resp) {
+      if (done) {
+        return;
+      }
+      response = resp;
+      resp.exceptionHandler(err -> {
+        if (!done) {
+          fail(ProviderFailure.of(call.streaming() && (firstByteSeen) ? Kind.STREAM_CUT
+              : Kind.PROTOCOL));
+        }
+      });
+      if (resp.statusCode() != 200) {
+        readError(resp);
+      } else if (call.streaming()) {
+        readStream(resp);
+      } else {
+        readCompleted(resp);
+      }
+    }
+
+    private void readError(HttpClientResponse resp) {
+      int status = resp.statusCode();
+      long retryAfter = RetryAfter.parseMillis(resp.headers());
+      Buffer body = Buffer.buffer();
+      resp.handler(chunk -> {
+        if (body.length() < MAX_ERROR_BODY) {
+          body.appendBuffer(chunk);
+        }
+      });
+      resp.endHandler(v -> {
+        JsonObject error = null;
+        if (status == 400 || status == 404 || status == 409 || status == 413 || status == 422) {
+          JsonObject parsed = JsonSupport.parseObject(body);
+          error = parsed != null && parsed.getValue("error") instanceof JsonObject e ? e
+              : new JsonObject();
+        }
+        fail(new ProviderFailure(Kind.HTTP_STATUS, status, retryAfter, error));
+      });
+    }
+
+    private void readCompleted(HttpClientResponse resp) {
+      resp.body()
+          .onSuccess(raw -> {
+            if (done) {
+              return;
+            }
+            JsonObject body = dialect.completed(raw, call.request().getString("model"));
+            if (body == null) {
+              fail(ProviderFailure.of(Kind.PROTOCOL));
+              return;
+            }
+            Usage usage = dialect.usage(body);
+            finish();
+            message.reply(new ProviderReply.Completed(body, usage), LOCAL);
+          })
+          .onFailure(err -> {
+            if (!done) {
+              fail(ProviderFailure.of(Kind.PROTOCOL));
+            }
+          });
+    }
+
+    private void readStream(HttpClientResponse resp) {
+      parser = new SseParser(maxEventBytes, this);
+      resp.handler(chunk -> {
+        if (done) {
+          return;
+        }
+        firstByteSeen = true;
+        if (!paused) {
+          setTimer(provider.timeouts().idleMs(), Kind.IDLE_TIMEOUT);
+        }
+        parser.feed(chunk);
+      });
+      resp.endHandler(v -> {
+        if (done) {
+          return;
+        }
+        parser.feed(Buffer.buffer("\n\n"));
+        if (done) {
+          return;
+        }
+        if (sawDone || sawFinish) {
+          finish();
+          send(new StreamEvent.End(call.callId()));
+        } else {
+          fail(ProviderFailure.of(Kind.STREAM_CUT));
+        }
+      });
+    }
+
+    @Override
+    public void onEvent(String event, String data) {
+      if (done || sawDone) {
+        return;
+      }
+      if (data.equals("[DONE]")) {
+        sawDone = true;
+        return;
+      }
+      JsonObject json = JsonSupport.parseObject(data);
+      if (json == null) {
+        fail(ProviderFailure.of(Kind.PROTOCOL));
+        return;
+      }
+      if (json.getValue("error") instanceof JsonObject) {
+        fail(new ProviderFailure(Kind.STREAM_ERROR, 0, 0, null));
+        return;
+      }
+      if (json.getValue("choices") instanceof io.vertx.core.json.JsonArray choices) {
+        for (Object c : choices) {
+          if (c instanceof JsonObject choice && choice.getValue("finish_reason") != null) {
+            sawFinish = true;
+          }
+        }
+      }
+      send(new StreamEvent.Chunk(call.callId(), json));
+    }
+
+    @Override
+    public void onOversized(int limit) {
+      fail(ProviderFailure.of(Kind.EVENT_TOO_LARGE));
+    }
+
+    void pause() {
+      if (!done && response != null && !paused) {
+        paused = true;
+        cancelTimer();
+        response.pause();
+      }
+    }
+
+    void resume() {
+      if (!done && response != null && paused) {
+        paused = false;
+        setTimer(provider.timeouts().idleMs(), Kind.IDLE_TIMEOUT);
+        response.resume();
+      }
+    }
+
+    void cancel() {
+      if (!done) {
+        LOG.debug("Provider {} call {} cancelled by the client", provider.id(), call.callId());
+        finish();
+        abort();
+      }
+    }
+
+    void abort() {
+      if (request != null) {
+        request.reset();
+      }
+    }
+
+    private void fail(ProviderFailure failure) {
+      if (done) {
+        return;
+      }
+      LOG.debug("Provider {} call {} failed after {} ms: {}", provider.id(), call.callId(),
+          (System.nanoTime() - startedAt) / 1_000_000, failure.label());
+      finish();
+      // The connection may still be busy or poisoned: closing it is cheaper than reusing it.
+      abort();
+      if (call.streaming()) {
+        send(new StreamEvent.Failed(call.callId(), failure));
+      } else {
+        message.reply(new ProviderReply.Failed(failure), LOCAL);
+      }
+    }
+
+    private void finish() {
+      done = true;
+      cancelTimer();
+      active.remove(call.callId());
+    }
+
+    private void send(StreamEvent event) {
+      vertx.eventBus().send(call.streamAddress(), event, LOCAL);
+    }
+  }
+}

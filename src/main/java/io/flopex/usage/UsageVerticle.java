@@ -1,0 +1,124 @@
+package io.flopex.usage;
+
+import io.flopex.bus.Addresses;
+import io.flopex.bus.UsageRecord;
+import io.flopex.config.FlopexConfig;
+import io.flopex.db.UsageStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes usage rows to PostgreSQL in batches, off the request path: a request hands its record
+ * to the event bus and never waits for the database.
+ *
+ * <p>A batch goes out when {@code batchSize} rows are waiting or {@code flushIntervalMs} has
+ * passed. If the database is unreachable, rows wait in memory and the write is retried; beyond
+ * {@code maxPending} rows the oldest are dropped and counted, so an outage cannot exhaust the
+ * heap. Undeploying the verticle writes everything still waiting.
+ */
+public final class UsageVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(UsageVerticle.class);
+
+  private final UsageStore store;
+  private final FlopexConfig.Usage config;
+  private final ArrayDeque<UsageRecord> pending = new ArrayDeque<>();
+  private boolean writing;
+  private long timer = -1;
+  private long dropped;
+  private long failures;
+
+  public UsageVerticle(UsageStore store, FlopexConfig.Usage config) {
+    this.store = store;
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    MessageConsumer<UsageRecord> consumer =
+        vertx.eventBus().localConsumer(Addresses.USAGE_RECORD, message -> accept(message.body()));
+    return consumer.completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return drain(5);
+  }
+
+  private void accept(UsageRecord record) {
+    if (pending.size() >= config.maxPending()) {
+      pending.pollFirst();
+      if (dropped++ % 1000 == 0) {
+        LOG.error("Usage rows are being dropped: {} waiting, database unreachable; {} lost so far",
+            pending.size(), dropped);
+      }
+    }
+    pending.addLast(record);
+    if (pending.size() >= config.batchSize()) {
+      flush();
+    } else if (timer < 0) {
+      timer = vertx.setTimer(config.flushIntervalMs(), id -> {
+        timer = -1;
+        flush();
+      });
+    }
+  }
+
+  private void flush() {
+    if (writing || pending.isEmpty()) {
+      return;
+    }
+    writing = true;
+    List<UsageRecord> batch = new ArrayList<>(Math.min(pending.size(), config.batchSize()));
+    for (int i = 0; i < config.batchSize() && !pending.isEmpty(); i++) {
+      batch.add(pending.pollFirst());
+    }
+    store.insert(batch)
+        .onSuccess(v -> {
+          writing = false;
+          failures = 0;
+          if (!pending.isEmpty()) {
+            flush();
+          }
+        })
+        .onFailure(err -> {
+          writing = false;
+          for (int i = batch.size() - 1; i >= 0; i--) {
+            pending.addFirst(batch.get(i));
+          }
+          long backoff = Math.min(30_000, config.flushIntervalMs() << Math.min(failures++, 8));
+          LOG.warn("Writing {} usage rows failed ({}); retrying in {} ms", batch.size(),
+              err.getMessage(), backoff);
+          if (timer < 0) {
+            timer = vertx.setTimer(backoff, id -> {
+              timer = -1;
+              flush();
+            });
+          }
+        });
+  }
+
+  /** Writes what is waiting, retrying a few times; used when the node shuts down. */
+  private Future<Void> drain(int triesLeft) {
+    if (pending.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<UsageRecord> all = new ArrayList<>(pending);
+    pending.clear();
+    return store.insert(all).recover(err -> {
+      pending.addAll(all);
+      if (triesLeft <= 1) {
+        LOG.error("{} usage rows could not be written before shutdown: {}", all.size(),
+            err.getMessage());
+        return Future.succeededFuture();
+      }
+      return drain(triesLeft - 1);
+    });
+  }
+}
