@@ -52,9 +52,11 @@ public final class Flopex {
   private final List<String> deployments;
   private final int port;
   private final RetentionVerticle retention;
+  private final long shutdownGraceMs;
 
   private Flopex(Vertx vertx, Database database, Pool pool, Readiness readiness,
-      List<String> deployments, int port, RetentionVerticle retention) {
+      List<String> deployments, int port, RetentionVerticle retention, long shutdownGraceMs) {
+    this.shutdownGraceMs = shutdownGraceMs;
     this.vertx = vertx;
     this.database = database;
     this.pool = pool;
@@ -127,7 +129,7 @@ public final class Flopex {
         .map(id -> {
           ids.add(id);
           return new Flopex(vertx, database, pool, readiness, ids, ingress.get(0).actualPort(),
-              retention);
+              retention, config.server().shutdownGraceMs());
         });
   }
 
@@ -147,7 +149,7 @@ public final class Flopex {
     if (config.adminToken() != null) {
       return config.adminToken();
     }
-    Path file = config.dataDir().resolve("admin-token");
+    Path file = config.dataDir().toAbsolutePath().normalize().resolve("admin-token");
     try {
       if (Files.exists(file)) {
         String token = Files.readString(file, StandardCharsets.UTF_8).trim();
@@ -170,6 +172,15 @@ public final class Flopex {
     } catch (IOException e) {
       throw new UncheckedIOException("could not read or write " + file, e);
     }
+  }
+
+  /** Stops the embedded PostgreSQL, if this node runs one; safe to call more than once. */
+  public void stopDatabase() {
+    database.close();
+  }
+
+  public long shutdownGraceMs() {
+    return shutdownGraceMs;
   }
 
   public int port() {
@@ -203,7 +214,7 @@ public final class Flopex {
     return chain
         .compose(v -> pool.close())
         .eventually(() -> vertx.executeBlocking(() -> {
-          database.close();
+          stopDatabase();
           return null;
         }))
         .mapEmpty();

@@ -73,9 +73,12 @@ public final class Main {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("Shutting down");
       try {
-        running.close().compose(v -> vertx.close()).await(30, TimeUnit.SECONDS);
+        running.close().compose(v -> vertx.close())
+            .await(running.shutdownGraceMs() + 20_000, TimeUnit.MILLISECONDS);
       } catch (Exception e) {
-        LOG.warn("Shutdown did not complete cleanly: {}", e.getMessage());
+        LOG.warn("Shutdown did not complete in time: {}", e.toString());
+      } finally {
+        running.stopDatabase();
       }
     }, "flopex-shutdown"));
   }

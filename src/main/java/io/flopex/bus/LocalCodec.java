@@ -15,7 +15,7 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
   private final String name;
 
   private LocalCodec(Class<T> type) {
-    this.name = "flopex-local-" + type.getSimpleName();
+    this.name = "flopex-local-" + type.getName();
   }
 
   /** Registers the pass-through codec as the default for every request-path message type. */
@@ -33,7 +33,11 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
   }
 
   private static <T> void register(EventBus bus, Class<T> type) {
-    bus.registerDefaultCodec(type, new LocalCodec<>(type));
+    try {
+      bus.registerDefaultCodec(type, new LocalCodec<>(type));
+    } catch (IllegalStateException alreadyRegistered) {
+      // a second node in the same Vert.x instance (tests do this) shares the codecs
+    }
   }
 
   @Override

@@ -52,7 +52,8 @@ public final class ConfigLoader {
         longValue(server, "server.bodyTimeoutMs", 30_000, 100, 3_600_000),
         (int) longValue(server, "server.maxSseEventBytes", 16L * 1024 * 1024, 16L * 1024 * 1024,
             Integer.MAX_VALUE - 8),
-        intValue(server, "server.instances", 0, 0, 256));
+        intValue(server, "server.instances", 0, 0, 256),
+        longValue(server, "server.shutdownGraceMs", 10_000, 0, 600_000));
 
     JsonObject database = object(doc, "database");
     String url = nonBlank(env.apply("FLOPEX_DATABASE_URL"));
@@ -114,8 +115,8 @@ public final class ConfigLoader {
       }
       String apiKey = rawKey == null ? null : nonBlank(substitute((String) rawKey));
       if (apiKey == null) {
-        LOG.warn("Provider {} skipped: its apiKey is not set (reference an environment variable"
-            + " such as ${{...}} that holds the key)", id);
+        LOG.warn("Provider {} skipped: its apiKey {} is not set", id,
+            rawKey == null ? "is missing" : "(" + rawKey + ")");
         continue;
       }
       JsonObject t = object(p, "timeouts");

@@ -22,7 +22,8 @@ public record FlopexConfig(
       long maxBodyBytes,
       long bodyTimeoutMs,
       int maxSseEventBytes,
-      int instances) {}
+      int instances,
+      long shutdownGraceMs) {}
 
   /** An external PostgreSQL URL, or {@code null} to run the embedded server. */
   public record Database(String url, int poolSize) {

@@ -27,6 +27,7 @@ public final class Database implements AutoCloseable {
   private final PgConnectOptions connectOptions;
   private final EmbeddedPostgres embedded;
   private final String description;
+  private boolean closed;
 
   private Database(PgConnectOptions connectOptions, EmbeddedPostgres embedded, String description) {
     this.connectOptions = connectOptions;
@@ -48,13 +49,13 @@ public final class Database implements AutoCloseable {
           "external PostgreSQL at " + options.getHost() + ":" + options.getPort() + "/"
               + options.getDatabase());
     }
-    Path dir = dataDir.toAbsolutePath().resolve("postgres");
+    Path dir = dataDir.toAbsolutePath().normalize().resolve("postgres");
     try {
       Files.createDirectories(dir);
       EmbeddedPostgres pg = EmbeddedPostgres.builder()
           .setDataDirectory(dir)
           .setCleanDataDirectory(false)
-          .setRegisterShutdownHook(true)
+          .setRegisterShutdownHook(false)
           .start();
       PgConnectOptions options = new PgConnectOptions()
           .setHost("127.0.0.1")
@@ -81,8 +82,9 @@ public final class Database implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    if (embedded != null) {
+  public synchronized void close() {
+    if (embedded != null && !closed) {
+      closed = true;
       try {
         embedded.close();
       } catch (IOException e) {

@@ -33,8 +33,11 @@ public final class Migrations {
   public static Future<Integer> apply(Pool pool) {
     return pool.withTransaction(conn -> conn
         .query("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")").execute()
-        .compose(v -> conn.query("CREATE TABLE IF NOT EXISTS flopex_schema_history ("
-            + "version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())").execute())
+        .compose(v -> conn.query("SELECT to_regclass('flopex_schema_history') IS NOT NULL")
+            .execute())
+        .compose(rows -> rows.iterator().next().getBoolean(0) ? Future.succeededFuture()
+            : conn.query("CREATE TABLE flopex_schema_history (version text PRIMARY KEY,"
+                + " applied_at timestamptz NOT NULL DEFAULT now())").execute().mapEmpty())
         .compose(v -> conn.query("SELECT version FROM flopex_schema_history").execute())
         .compose(rows -> {
           Set<String> applied = new HashSet<>();

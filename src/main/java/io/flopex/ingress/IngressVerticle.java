@@ -17,6 +17,7 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +36,6 @@ public final class IngressVerticle extends VerticleBase {
   private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final String OWNER = "flopex.owner";
   private static final String REQUEST_ID = "flopex.requestId";
-  private static final String BODY_TIMER = "flopex.bodyTimer";
 
   private final Services services;
   private final FlopexConfig config;
@@ -57,8 +57,9 @@ public final class IngressVerticle extends VerticleBase {
     router.route().handler(this::authenticate);
 
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes());
+    BodyTimeoutHandler bodyTimeout = new BodyTimeoutHandler(vertx, config.server().bodyTimeoutMs());
     for (String path : new String[] {"/v1/chat/completions", "/chat/completions"}) {
-      router.post(path).handler(this::bodyTimeout).handler(body).handler(this::chat);
+      router.post(path).handler(bodyTimeout).handler(body).handler(this::chat);
     }
     for (String path : new String[] {"/v1/models", "/models"}) {
       router.get(path).handler(this::models);
@@ -97,6 +98,16 @@ public final class IngressVerticle extends VerticleBase {
         .onSuccess(s -> server = s);
   }
 
+  /**
+   * Stops accepting connections and gives requests in flight, streams included, up to the
+   * configured grace period to finish before their connections are closed.
+   */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(config.server().shutdownGraceMs(), TimeUnit.MILLISECONDS);
+  }
+
   /** The port the server listens on; useful when the configuration asked for port 0. */
   public int actualPort() {
     return server.actualPort();
@@ -119,7 +130,7 @@ public final class IngressVerticle extends VerticleBase {
       return;
     }
     services.pool().query("SELECT 1").execute()
-        .timeout(2, java.util.concurrent.TimeUnit.SECONDS)
+        .timeout(2, TimeUnit.SECONDS)
         .onSuccess(rows -> json(ctx, 200, new JsonObject().put("status", "ready")
             .put("database", "up")))
         .onFailure(err -> json(ctx, 503, new JsonObject().put("status", "not_ready")
@@ -127,6 +138,8 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   private void authenticate(RoutingContext ctx) {
+    // The key lookup is asynchronous: hold the body back until a body handler asks for it.
+    ctx.request().pause();
     String path = ctx.normalizedPath();
     String authorization = ctx.request().getHeader("authorization");
     if (path != null && path.regionMatches(true, 0, "/admin", 0, 6)) {
@@ -157,29 +170,16 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   private static void unauthenticated(RoutingContext ctx) {
+    if (!ctx.request().isEnded()) {
+      // Reading an unauthenticated body only to discard it would invite abuse: drop the connection.
+      ctx.response().putHeader("connection", "close");
+    }
     error(ctx, new ApiError(Failure.UNAUTHENTICATED, "Missing or invalid API key. Send it as"
         + " 'Authorization: Bearer sk-flx-...'.", null));
   }
 
-  /** Answers 408 to a client that takes too long to send its body. */
-  private void bodyTimeout(RoutingContext ctx) {
-    long timer = vertx.setTimer(config.server().bodyTimeoutMs(), id -> {
-      if (!ctx.response().headWritten()) {
-        ctx.response().putHeader("connection", "close");
-        error(ctx, new ApiError(Failure.REQUEST_TIMEOUT, "The request body was not received"
-            + " within " + config.server().bodyTimeoutMs() + " ms.", null));
-      }
-    });
-    ctx.put(BODY_TIMER, timer);
-    ctx.addEndHandler(v -> vertx.cancelTimer(timer));
-    ctx.next();
-  }
-
   private void chat(RoutingContext ctx) {
-    Long timer = ctx.get(BODY_TIMER);
-    if (timer != null) {
-      vertx.cancelTimer(timer);
-    }
+    BodyTimeoutHandler.bodyReceived(ctx);
     if (ctx.response().headWritten()) {
       return;
     }

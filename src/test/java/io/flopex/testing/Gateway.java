@@ -1,0 +1,213 @@
+package io.flopex.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import io.flopex.Flopex;
+import io.flopex.config.ConfigLoader;
+import io.flopex.config.FlopexConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A real Flopex node for a test: its own database on the shared test PostgreSQL, real HTTP on a
+ * free loopback port, an account and an inference key created through the admin API.
+ */
+public final class Gateway implements AutoCloseable {
+
+  public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+
+  private final Flopex flopex;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final String key;
+  private final String accountId;
+
+  private Gateway(Flopex flopex) {
+    this.flopex = flopex;
+    JsonObject account = adminPost("/admin/v1/accounts", new JsonObject().put("email",
+        "test@example.com"));
+    this.accountId = account.getString("id");
+    this.key = adminPost("/admin/v1/accounts/" + accountId + "/keys",
+        new JsonObject().put("name", "test")).getString("key");
+  }
+
+  public static Builder builder(Vertx vertx) {
+    return new Builder(vertx);
+  }
+
+  /** Assembles the YAML-shaped configuration document, then loads it as Flopex would. */
+  public static final class Builder {
+
+    private final Vertx vertx;
+    private final JsonObject doc = new JsonObject();
+    private final JsonArray providers = new JsonArray();
+    private final JsonArray models = new JsonArray();
+    private final Map<String, String> env = new HashMap<>();
+
+    private Builder(Vertx vertx) {
+      this.vertx = vertx;
+      doc.put("server", new JsonObject().put("port", 0).put("instances", 2)
+          .put("shutdownGraceMs", 1000));
+      doc.put("usage", new JsonObject().put("flushIntervalMs", 20));
+      env.put("FLOPEX_ADMIN_TOKEN", ADMIN_TOKEN);
+    }
+
+    public Builder server(String key, Object value) {
+      doc.getJsonObject("server").put(key, value);
+      return this;
+    }
+
+    public Builder env(String name, String value) {
+      env.put(name, value);
+      return this;
+    }
+
+    /** An OpenAI-compatible provider with short timeouts suited to tests. */
+    public Builder provider(String id, String baseUrl) {
+      return provider(id, "openai-compatible", baseUrl, "sk-upstream-" + id,
+          new JsonObject().put("connectMs", 1000).put("firstByteMs", 5000).put("idleMs", 5000)
+              .put("responseMs", 10000));
+    }
+
+    public Builder provider(String id, String kind, String baseUrl, String apiKey,
+        JsonObject timeouts) {
+      providers.add(new JsonObject().put("id", id).put("kind", kind).put("baseUrl", baseUrl)
+          .put("apiKey", apiKey).put("timeouts", timeouts));
+      return this;
+    }
+
+    /** A model served by the given providers in order, each under the name {@code up-<id>}. */
+    public Builder model(String id, String... providerIds) {
+      JsonArray endpoints = new JsonArray();
+      for (String p : providerIds) {
+        endpoints.add(new JsonObject().put("provider", p).put("upstreamModel", "up-" + p)
+            .put("pricing", new JsonObject().put("prompt", 1.5).put("completion", 2.0)));
+      }
+      models.add(new JsonObject().put("id", id).put("contextLength", 131072)
+          .put("endpoints", endpoints));
+      return this;
+    }
+
+    public Builder routing(int maxAttempts) {
+      doc.put("routing", new JsonObject().put("maxAttempts", maxAttempts));
+      return this;
+    }
+
+    public FlopexConfig config() {
+      try {
+        Path dataDir = Files.createTempDirectory("flopex-test-data");
+        doc.put("dataDir", dataDir.toString());
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      doc.put("database", new JsonObject().put("url", TestPostgres.newDatabaseUrl()));
+      doc.put("providers", providers).put("models", models);
+      return new ConfigLoader(env::get).load(doc);
+    }
+
+    public Gateway start() {
+      FlopexConfig config = config();
+      Flopex flopex = Sync.await(Flopex.start(vertx, config, Clock.systemUTC()));
+      return new Gateway(flopex);
+    }
+  }
+
+  public Flopex flopex() {
+    return flopex;
+  }
+
+  public int port() {
+    return flopex.port();
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port() + path;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public String accountId() {
+    return accountId;
+  }
+
+  /** The official OpenAI Java SDK pointed at this gateway, with its own retries off. */
+  public OpenAIClient openAi() {
+    return OpenAIOkHttpClient.builder()
+        .baseUrl(url("/v1"))
+        .apiKey(key)
+        .maxRetries(0)
+        .timeout(Duration.ofSeconds(30))
+        .build();
+  }
+
+  public HttpResponse<String> post(String path, String body) {
+    return send(HttpRequest.newBuilder(URI.create(url(path)))
+        .header("authorization", "Bearer " + key)
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+  }
+
+  public HttpResponse<String> send(HttpRequest request) {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public JsonObject adminPost(String path, JsonObject body) {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(url(path)))
+        .header("authorization", "Bearer " + ADMIN_TOKEN)
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build());
+    if (response.statusCode() / 100 != 2) {
+      throw new IllegalStateException(path + " answered " + response.statusCode() + ": "
+          + response.body());
+    }
+    return new JsonObject(response.body());
+  }
+
+  /** Runs SQL against the gateway's own database. */
+  public List<Row> sql(String query) {
+    RowSet<Row> rows = Sync.await(flopex.pool().query(query).execute());
+    List<Row> out = new ArrayList<>();
+    rows.forEach(out::add);
+    return out;
+  }
+
+  /** Waits until the account has {@code count} usage rows, and returns them, newest first. */
+  public List<Row> awaitUsageRows(int count) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> usageRowCount() >= count);
+    return sql("SELECT * FROM usage_events ORDER BY created_at DESC");
+  }
+
+  public long usageRowCount() {
+    return sql("SELECT count(*) FROM usage_events").get(0).getLong(0);
+  }
+
+  @Override
+  public void close() {
+    Sync.await(flopex.close());
+  }
+}
