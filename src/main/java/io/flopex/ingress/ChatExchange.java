@@ -76,6 +76,7 @@ final class ChatExchange {
   private boolean upstreamPaused;
   private boolean finished;
   private long ttfbNanos = -1;
+  private int attemptCount;
 
   ChatExchange(
       Vertx vertx,
@@ -129,6 +130,7 @@ final class ChatExchange {
       return;
     }
     tried.add(index);
+    attemptCount++;
     current = plan.routes().get(index);
     callId = UUID.randomUUID().toString();
     attemptStartedNanos = System.nanoTime();
@@ -167,10 +169,10 @@ final class ChatExchange {
     attempts.add(attempt("success"));
     Usage usage = done.usage() != null ? done.usage() : estimate(0);
     ttfbNanos = System.nanoTime() - startedNanos;
+    record("success", 200, usage);
     routingHeaders();
     response.putHeader("content-type", "application/json");
     response.setStatusCode(200).end(done.body().toBuffer());
-    record("success", 200, usage);
   }
 
   private void startStream() {
@@ -213,11 +215,11 @@ final class ChatExchange {
       attempts.add(attempt("success"));
       Usage usage = relay.reportedUsage() != null ? relay.reportedUsage()
           : estimate(relay.deliveredChars());
+      record("success", 200, usage);
       for (JsonObject closing : relay.closing(usage)) {
         write(closing);
       }
       response.end(DONE);
-      record("success", 200, usage);
     } else if (event instanceof StreamEvent.Failed failed) {
       closeStreamConsumer();
       if (!committed) {
@@ -230,10 +232,10 @@ final class ChatExchange {
       JsonObject error = ApiError.openAiBody("The provider's stream failed after output had"
           + " started (" + failed.failure().kind().description() + "); the answer is incomplete.",
           Failure.STREAM_INTERRUPTED.type(), null, Failure.STREAM_INTERRUPTED.code());
-      response.end(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"));
       Usage usage = relay.reportedUsage() != null ? relay.reportedUsage()
           : estimate(relay.deliveredChars());
       record(Failure.STREAM_INTERRUPTED.key(), Failure.STREAM_INTERRUPTED.status(), usage);
+      response.end(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"));
     }
   }
 
@@ -285,9 +287,9 @@ final class ChatExchange {
         upstream.getValue("param") instanceof String p ? p : null,
         upstream.getValue("code") != null ? upstream.getValue("code")
             : Failure.UPSTREAM_CLIENT_ERROR.code());
+    record(Failure.UPSTREAM_CLIENT_ERROR.key(), failure.status(), Usage.NONE);
     routingHeaders();
     sendError(failure.status(), body);
-    record(Failure.UPSTREAM_CLIENT_ERROR.key(), failure.status(), Usage.NONE);
   }
 
   private void exhausted() {
@@ -313,8 +315,8 @@ final class ChatExchange {
     if (finished) {
       return;
     }
-    sendError(error.status(), error.toOpenAi());
     record(error.failure().key(), error.status(), Usage.NONE);
+    sendError(error.status(), error.toOpenAi());
   }
 
   private void sendError(int status, JsonObject body) {
@@ -361,10 +363,10 @@ final class ChatExchange {
     if (response.headWritten()) {
       return;
     }
-    if (current != null && !attempts.isEmpty()) {
+    if (current != null) {
       response.putHeader("x-flopex-provider", current.provider());
     }
-    response.putHeader("x-flopex-attempts", Integer.toString(attempts.size()));
+    response.putHeader("x-flopex-attempts", Integer.toString(attemptCount));
   }
 
   private AttemptRecord attempt(String outcome) {

@@ -7,6 +7,7 @@ import static io.flopex.testing.FakeUpstream.sse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.openai.client.OpenAIClient;
+import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -134,11 +135,11 @@ class OpenAiSdkTest {
 
   @Test
   void everyRequestLeavesOneMeteredRow() {
-    long before = gateway.usageRowCount();
     groq.then(json(200, fixture("groq/groq-tool-call.json")));
-    client.chat().completions().create(params().build());
-    List<Row> rows = gateway.awaitUsageRows((int) before + 1);
-    Row row = rows.get(0);
+    HttpResponseFor<ChatCompletion> response =
+        client.chat().completions().withRawResponse().create(params().build());
+    assertThat(response.statusCode()).isEqualTo(200);
+    Row row = gateway.awaitUsageRow(response.headers().values("x-request-id").get(0));
     assertThat(row.getString("outcome")).isEqualTo("success");
     assertThat(row.getString("provider")).isEqualTo("groq");
     assertThat(row.getString("upstream_model")).isEqualTo("up-groq");

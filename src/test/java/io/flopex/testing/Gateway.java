@@ -196,10 +196,24 @@ public final class Gateway implements AutoCloseable {
     return out;
   }
 
-  /** Waits until the account has {@code count} usage rows, and returns them, newest first. */
-  public List<Row> awaitUsageRows(int count) {
-    await().atMost(Duration.ofSeconds(10)).until(() -> usageRowCount() >= count);
-    return sql("SELECT * FROM usage_events ORDER BY created_at DESC");
+  /** Waits for the usage row of the request sent with this {@code x-request-id}. */
+  public Row awaitUsageRow(String requestId) {
+    String query = "SELECT * FROM usage_events WHERE request_id = '"
+        + requestId.replace("'", "''") + "'";
+    await().atMost(Duration.ofSeconds(10)).until(() -> !sql(query).isEmpty());
+    List<Row> rows = sql(query);
+    if (rows.size() != 1) {
+      throw new AssertionError(rows.size() + " usage rows for request " + requestId);
+    }
+    return rows.get(0);
+  }
+
+  public HttpResponse<String> post(String path, String body, String requestId) {
+    return send(HttpRequest.newBuilder(URI.create(url(path)))
+        .header("authorization", "Bearer " + key)
+        .header("content-type", "application/json")
+        .header("x-request-id", requestId)
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build());
   }
 
   public long usageRowCount() {
