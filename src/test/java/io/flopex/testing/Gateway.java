@@ -60,6 +60,7 @@ public final class Gateway implements AutoCloseable {
     private final JsonArray providers = new JsonArray();
     private final JsonArray models = new JsonArray();
     private final Map<String, String> env = new HashMap<>();
+    private Clock clock = Clock.systemUTC();
 
     private Builder(Vertx vertx) {
       this.vertx = vertx;
@@ -71,6 +72,16 @@ public final class Gateway implements AutoCloseable {
 
     public Builder server(String key, Object value) {
       doc.getJsonObject("server").put(key, value);
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    public Builder retention(int usageDays) {
+      doc.put("retention", new JsonObject().put("usageDays", usageDays));
       return this;
     }
 
@@ -124,7 +135,7 @@ public final class Gateway implements AutoCloseable {
 
     public Gateway start() {
       FlopexConfig config = config();
-      Flopex flopex = Sync.await(Flopex.start(vertx, config, Clock.systemUTC()));
+      Flopex flopex = Sync.await(Flopex.start(vertx, config, clock));
       return new Gateway(flopex);
     }
   }
@@ -186,6 +197,18 @@ public final class Gateway implements AutoCloseable {
           + response.body());
     }
     return new JsonObject(response.body());
+  }
+
+  /** Every row of every Flopex table, as text: what a leak check must search. */
+  public String databaseDump() {
+    StringBuilder dump = new StringBuilder();
+    for (Row table : sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
+      String name = table.getString(0);
+      for (Row row : sql("SELECT row_to_json(t)::text FROM \"" + name + "\" t")) {
+        dump.append(name).append(": ").append(row.getString(0)).append('\n');
+      }
+    }
+    return dump.toString();
   }
 
   /** Runs SQL against the gateway's own database. */
