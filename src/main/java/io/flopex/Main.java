@@ -83,7 +83,8 @@ public final class Main {
     }, "flopex-shutdown"));
   }
 
-  private static Future<JsonObject> read(Vertx vertx, Path file) {
+  /** Reads the YAML file through Vert.x Config; no file means an empty document. */
+  static Future<JsonObject> read(Vertx vertx, Path file) {
     if (file == null) {
       return Future.succeededFuture(new JsonObject());
     }
