@@ -66,11 +66,13 @@ public final class ConfigLoader {
     String dataDirVar = nonBlank(env.apply("FLOPEX_DATA_DIR"));
     Path dataDir = Path.of(dataDirVar != null ? dataDirVar : stringValue(doc, "dataDir", "./data"));
     String adminToken = nonBlank(env.apply("FLOPEX_ADMIN_TOKEN"));
+    String adminTokenKey = "FLOPEX_ADMIN_TOKEN";
     if (adminToken == null) {
       adminToken = nonBlank(stringValue(doc, "adminToken", null));
+      adminTokenKey = "adminToken";
     }
     if (adminToken != null && adminToken.length() < 16) {
-      throw new ConfigException("FLOPEX_ADMIN_TOKEN: must be at least 16 characters");
+      throw new ConfigException(adminTokenKey + ": must be at least 16 characters");
     }
 
     JsonObject routing = object(doc, "routing");
@@ -129,7 +131,12 @@ public final class ConfigLoader {
       Map<String, String> headers = new LinkedHashMap<>();
       JsonObject h = object(p, "headers");
       for (String name : h.fieldNames()) {
-        headers.put(name, substitute(String.valueOf(h.getValue(name))));
+        String value = substitute(String.valueOf(h.getValue(name)));
+        if (value == null) {
+          throw new ConfigException(key + ".headers." + name
+              + ": references an unset environment variable");
+        }
+        headers.put(name, value);
       }
       providers.add(new ProviderConfig(id, kind, baseUrl, apiKey, timeouts,
           intValue(p, key + ".maxConnections", 256, 1, 10_000), Map.copyOf(headers)));

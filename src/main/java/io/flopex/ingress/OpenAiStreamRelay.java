@@ -53,6 +53,8 @@ final class OpenAiStreamRelay {
     }
     JsonObject out = new JsonObject(new LinkedHashMap<>(upstream.getMap()));
     out.remove("usage");
+    // Vendor extensions such as Groq's x_groq repeat the usage and name the host's request.
+    out.getMap().keySet().removeIf(field -> field.startsWith("x_"));
     out.put("id", id).put("model", model);
     if (created != 0) {
       out.put("created", created);

@@ -32,6 +32,7 @@ public final class SseParser {
   private String event;
   private int eventBytes;
   private boolean failed;
+  private boolean started;
 
   public SseParser(int maxEventBytes, Listener listener) {
     this.maxEventBytes = maxEventBytes;
@@ -40,7 +41,16 @@ public final class SseParser {
 
   public void feed(Buffer buffer) {
     byte[] bytes = buffer.getBytes();
-    for (int i = 0; i < bytes.length && !failed; i++) {
+    int start = 0;
+    if (!started && bytes.length > 0) {
+      started = true;
+      // A UTF-8 byte-order mark may open the stream; it is not part of the first field name.
+      if (bytes.length >= 3 && (bytes[0] & 0xFF) == 0xEF && (bytes[1] & 0xFF) == 0xBB
+          && (bytes[2] & 0xFF) == 0xBF) {
+        start = 3;
+      }
+    }
+    for (int i = start; i < bytes.length && !failed; i++) {
       byte b = bytes[i];
       if (b == '\n') {
         if (lastWasCr) {
@@ -106,7 +116,7 @@ public final class SseParser {
   private void dispatch() {
     if (data != null) {
       String d = data.toString();
-      String e = event == null ? "message" : event;
+      String e = event == null || event.isEmpty() ? "message" : event;
       data = null;
       event = null;
       eventBytes = 0;
