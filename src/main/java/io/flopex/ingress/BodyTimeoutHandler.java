@@ -26,9 +26,8 @@ final class BodyTimeoutHandler implements PlatformHandler {
   public void handle(RoutingContext ctx) {
     long timer = vertx.setTimer(timeoutMs, id -> {
       if (!ctx.response().headWritten()) {
-        ctx.response().putHeader("connection", "close");
-        IngressVerticle.error(ctx, new ApiError(Failure.REQUEST_TIMEOUT, "The request body was"
-            + " not received within " + timeoutMs + " ms.", null));
+        IngressVerticle.errorAndClose(ctx, new ApiError(Failure.REQUEST_TIMEOUT, "The request"
+            + " body was not received within " + timeoutMs + " ms.", null));
       }
     });
     ctx.put(TIMER, timer);

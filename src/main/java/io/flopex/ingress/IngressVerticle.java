@@ -71,11 +71,9 @@ public final class IngressVerticle extends VerticleBase {
             ctx.request().path() == null ? "" : ctx.request().path()) + ".", null)));
     router.errorHandler(405, ctx -> error(ctx, new ApiError(Failure.METHOD_NOT_ALLOWED,
         "Method " + ctx.request().method() + " is not allowed here.", null)));
-    router.errorHandler(413, ctx -> {
-      ctx.response().putHeader("connection", "close");
-      error(ctx, new ApiError(Failure.BODY_TOO_LARGE, "The request body is larger than the"
-          + " limit of " + config.server().maxBodyBytes() + " bytes.", null));
-    });
+    router.errorHandler(413, ctx -> errorAndClose(ctx, new ApiError(Failure.BODY_TOO_LARGE,
+        "The request body is larger than the limit of " + config.server().maxBodyBytes()
+            + " bytes.", null)));
     router.errorHandler(400, ctx -> error(ctx, new ApiError(Failure.INVALID_REQUEST,
         "The request could not be read.", null)));
     router.errorHandler(500, ctx -> {
@@ -170,12 +168,14 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   private static void unauthenticated(RoutingContext ctx) {
-    if (!ctx.request().isEnded()) {
+    ApiError error = new ApiError(Failure.UNAUTHENTICATED, "Missing or invalid API key. Send it"
+        + " as 'Authorization: Bearer sk-flx-...'.", null);
+    if (ctx.request().isEnded()) {
+      error(ctx, error);
+    } else {
       // Reading an unauthenticated body only to discard it would invite abuse: drop the connection.
-      ctx.response().putHeader("connection", "close");
+      errorAndClose(ctx, error);
     }
-    error(ctx, new ApiError(Failure.UNAUTHENTICATED, "Missing or invalid API key. Send it as"
-        + " 'Authorization: Bearer sk-flx-...'.", null));
   }
 
   private void chat(RoutingContext ctx) {
@@ -229,5 +229,22 @@ public final class IngressVerticle extends VerticleBase {
 
   static void error(RoutingContext ctx, ApiError error) {
     json(ctx, error.status(), error.toOpenAi());
+  }
+
+  /**
+   * Answers, then closes the connection: for a request whose body will not be read (too large,
+   * too slow, or unauthenticated), since keeping the connection would mean reading and discarding
+   * the rest of the body, or holding the socket open forever.
+   */
+  static void errorAndClose(RoutingContext ctx, ApiError error) {
+    if (ctx.response().headWritten()) {
+      ctx.request().connection().close();
+      return;
+    }
+    ctx.response().setStatusCode(error.status())
+        .putHeader("content-type", "application/json")
+        .putHeader("connection", "close")
+        .end(error.toOpenAi().toBuffer())
+        .onComplete(v -> ctx.request().connection().close());
   }
 }
