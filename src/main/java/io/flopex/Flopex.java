@@ -16,6 +16,7 @@ import io.flopex.provider.ProviderVerticle;
 import io.flopex.retention.RetentionVerticle;
 import io.flopex.routing.RoutingVerticle;
 import io.flopex.usage.UsageVerticle;
+import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -32,6 +33,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -134,7 +136,7 @@ public final class Flopex {
   }
 
   private static Future<Void> deployOne(Vertx vertx, List<String> ids,
-      io.vertx.core.Deployable verticle) {
+      Deployable verticle) {
     return vertx.deployVerticle(verticle).map(id -> {
       ids.add(id);
       return null;
@@ -207,7 +209,7 @@ public final class Flopex {
     readiness.markStopping();
     Future<Void> chain = Future.succeededFuture();
     List<String> reversed = new ArrayList<>(deployments);
-    java.util.Collections.reverse(reversed);
+    Collections.reverse(reversed);
     for (String id : reversed) {
       chain = chain.compose(v -> vertx.undeploy(id).recover(err -> Future.succeededFuture()));
     }

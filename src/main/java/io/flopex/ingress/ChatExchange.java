@@ -94,7 +94,7 @@ final class ChatExchange {
 
   void start() {
     response.closeHandler(v -> onClientGone());
-    bus.<io.flopex.bus.RoutePlan>request(Addresses.ROUTING_PLAN, new RouteRequest(request.model()),
+    bus.<RoutePlan>request(Addresses.ROUTING_PLAN, new RouteRequest(request.model()),
             PLAN_OPTIONS)
         .onSuccess(reply -> {
           plan = reply.body();

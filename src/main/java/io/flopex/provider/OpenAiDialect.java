@@ -3,8 +3,9 @@ package io.flopex.provider;
 import io.flopex.bus.ProviderCall;
 import io.flopex.bus.Usage;
 import io.flopex.config.ProviderConfig;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 
@@ -28,11 +29,11 @@ final class OpenAiDialect {
     return path;
   }
 
-  void headers(MultiMap headers, boolean stream) {
-    provider.headers().forEach(headers::set);
-    headers.set("authorization", "Bearer " + provider.apiKey());
-    headers.set("content-type", "application/json");
-    headers.set("accept", stream ? "text/event-stream" : "application/json");
+  void headers(RequestOptions options, boolean stream) {
+    provider.headers().forEach(options::putHeader);
+    options.putHeader("authorization", "Bearer " + provider.apiKey());
+    options.putHeader("content-type", "application/json");
+    options.putHeader("accept", stream ? "text/event-stream" : "application/json");
   }
 
   Buffer body(ProviderCall call) {
@@ -54,7 +55,7 @@ final class OpenAiDialect {
   /** Renames the model back to the client's name; returns {@code null} if the body is not JSON. */
   JsonObject completed(Buffer raw, String clientModel) {
     JsonObject body = JsonSupport.parseObject(raw);
-    if (body == null || !(body.getValue("choices") instanceof io.vertx.core.json.JsonArray)) {
+    if (body == null || !(body.getValue("choices") instanceof JsonArray)) {
       return null;
     }
     body.put("model", clientModel);

@@ -22,6 +22,7 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.util.HashMap;
@@ -43,6 +44,11 @@ public final class ProviderVerticle extends VerticleBase {
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   /** Error bodies are read only to classify them; no provider needs more than this to explain. */
   private static final int MAX_ERROR_BODY = 64 * 1024;
+  /**
+   * A whole non-streaming answer, decompressed, may not exceed this; a larger one is treated as a
+   * broken provider rather than allowed to exhaust the heap.
+   */
+  static final int MAX_COMPLETED_BODY = 64 * 1024 * 1024;
 
   private final ProviderConfig provider;
   private final int maxEventBytes;
@@ -104,8 +110,7 @@ public final class ProviderVerticle extends VerticleBase {
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
         .setURI(dialect.path());
-    dialect.headers(options.getHeaders() == null ? initHeaders(options) : options.getHeaders(),
-        call.streaming());
+    dialect.headers(options, call.streaming());
     Buffer body = dialect.body(call);
     state.armFirstByte();
     client.request(options)
@@ -119,11 +124,6 @@ public final class ProviderVerticle extends VerticleBase {
         })
         .onSuccess(state::onResponse)
         .onFailure(state::onConnectFailure);
-  }
-
-  private static io.vertx.core.MultiMap initHeaders(RequestOptions options) {
-    options.setHeaders(io.vertx.core.MultiMap.caseInsensitiveMultiMap());
-    return options.getHeaders();
   }
 
   /** The state of one upstream call, confined to this verticle's event loop. */
@@ -184,8 +184,7 @@ public final class ProviderVerticle extends VerticleBase {
       response = resp;
       resp.exceptionHandler(err -> {
         if (!done) {
-          fail(ProviderFailure.of(call.streaming() && (firstByteSeen) ? Kind.STREAM_CUT
-              : Kind.PROTOCOL));
+          fail(ProviderFailure.of(firstByteSeen ? Kind.STREAM_CUT : Kind.PROTOCOL));
         }
       });
       if (resp.statusCode() != 200) {
@@ -218,25 +217,30 @@ public final class ProviderVerticle extends VerticleBase {
     }
 
     private void readCompleted(HttpClientResponse resp) {
-      resp.body()
-          .onSuccess(raw -> {
-            if (done) {
-              return;
-            }
-            JsonObject body = dialect.completed(raw, call.request().getString("model"));
-            if (body == null) {
-              fail(ProviderFailure.of(Kind.PROTOCOL));
-              return;
-            }
-            Usage usage = dialect.usage(body);
-            finish();
-            message.reply(new ProviderReply.Completed(body, usage), LOCAL);
-          })
-          .onFailure(err -> {
-            if (!done) {
-              fail(ProviderFailure.of(Kind.PROTOCOL));
-            }
-          });
+      Buffer raw = Buffer.buffer();
+      resp.handler(chunk -> {
+        if (done) {
+          return;
+        }
+        if (raw.length() + chunk.length() > MAX_COMPLETED_BODY) {
+          fail(ProviderFailure.of(Kind.PROTOCOL));
+          return;
+        }
+        raw.appendBuffer(chunk);
+      });
+      resp.endHandler(v -> {
+        if (done) {
+          return;
+        }
+        JsonObject body = dialect.completed(raw, call.request().getString("model"));
+        if (body == null) {
+          fail(ProviderFailure.of(Kind.PROTOCOL));
+          return;
+        }
+        Usage usage = dialect.usage(body);
+        finish();
+        message.reply(new ProviderReply.Completed(body, usage), LOCAL);
+      });
     }
 
     private void readStream(HttpClientResponse resp) {
@@ -286,7 +290,7 @@ public final class ProviderVerticle extends VerticleBase {
         fail(new ProviderFailure(Kind.STREAM_ERROR, 0, 0, null));
         return;
       }
-      if (json.getValue("choices") instanceof io.vertx.core.json.JsonArray choices) {
+      if (json.getValue("choices") instanceof JsonArray choices) {
         for (Object c : choices) {
           if (c instanceof JsonObject choice && choice.getValue("finish_reason") != null) {
             sawFinish = true;

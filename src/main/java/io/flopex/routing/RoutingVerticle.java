@@ -26,5 +26,4 @@ public final class RoutingVerticle extends VerticleBase {
         message -> message.reply(planner.plan(message.body().model()), LOCAL));
     return consumer.completion();
   }
-
 }
