@@ -26,8 +26,10 @@ final class BodyTimeoutHandler implements PlatformHandler {
   public void handle(RoutingContext ctx) {
     long timer = vertx.setTimer(timeoutMs, id -> {
       if (!ctx.response().headWritten()) {
-        IngressVerticle.errorAndClose(ctx, new ApiError(Failure.REQUEST_TIMEOUT, "The request"
-            + " body was not received within " + timeoutMs + " ms.", null));
+        ApiError error = new ApiError(Failure.REQUEST_TIMEOUT, "The request body was not"
+            + " received within " + timeoutMs + " ms.", null);
+        IngressVerticle.recordRejected(ctx, error);
+        IngressVerticle.errorAndClose(ctx, error);
       }
     });
     ctx.put(TIMER, timer);

@@ -321,6 +321,7 @@ final class ChatExchange {
 
   private void sendError(int status, JsonObject body) {
     if (!response.ended() && !response.headWritten()) {
+      routingHeaders();
       response.setStatusCode(status)
           .putHeader("content-type", "application/json")
           .end(body.toBuffer());

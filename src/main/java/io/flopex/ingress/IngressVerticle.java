@@ -1,11 +1,15 @@
 package io.flopex.ingress;
 
+import io.flopex.bus.Addresses;
 import io.flopex.bus.Failure;
+import io.flopex.bus.Usage;
+import io.flopex.bus.UsageRecord;
 import io.flopex.config.FlopexConfig;
 import io.flopex.config.ModelConfig;
 import io.flopex.db.AccountStore.KeyOwner;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
@@ -16,6 +20,8 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -34,8 +40,10 @@ public final class IngressVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngressVerticle.class);
   private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
-  private static final String OWNER = "flopex.owner";
+  static final String OWNER = "flopex.owner";
   private static final String REQUEST_ID = "flopex.requestId";
+  private static final String STARTED = "flopex.started";
+  private static final String REJECTED = "flopex.rejected";
 
   private final Services services;
   private final FlopexConfig config;
@@ -71,9 +79,12 @@ public final class IngressVerticle extends VerticleBase {
             ctx.request().path() == null ? "" : ctx.request().path()) + ".", null)));
     router.errorHandler(405, ctx -> error(ctx, new ApiError(Failure.METHOD_NOT_ALLOWED,
         "Method " + ctx.request().method() + " is not allowed here.", null)));
-    router.errorHandler(413, ctx -> errorAndClose(ctx, new ApiError(Failure.BODY_TOO_LARGE,
-        "The request body is larger than the limit of " + config.server().maxBodyBytes()
-            + " bytes.", null)));
+    router.errorHandler(413, ctx -> {
+      ApiError error = new ApiError(Failure.BODY_TOO_LARGE, "The request body is larger than"
+          + " the limit of " + config.server().maxBodyBytes() + " bytes.", null);
+      recordRejected(ctx, error);
+      errorAndClose(ctx, error);
+    });
     router.errorHandler(400, ctx -> error(ctx, new ApiError(Failure.INVALID_REQUEST,
         "The request could not be read.", null)));
     router.errorHandler(500, ctx -> {
@@ -111,7 +122,27 @@ public final class IngressVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  /**
+   * Keeps the one usage row every authenticated chat request leaves, for a request refused
+   * before it could be routed (bad JSON, a body too large or too slow).
+   */
+  static void recordRejected(RoutingContext ctx, ApiError error) {
+    KeyOwner owner = ctx.get(OWNER);
+    if (owner == null || ctx.get(REJECTED) != null) {
+      return;
+    }
+    ctx.put(REJECTED, true);
+    Long started = ctx.get(STARTED);
+    long latencyMs = started == null ? 0 : (System.nanoTime() - started) / 1_000_000;
+    UsageRecord record = new UsageRecord(UUID.randomUUID(), ctx.get(REQUEST_ID), Instant.now(),
+        owner.accountId(), owner.keyId(), null, null, null, false, error.failure().key(),
+        error.status(), List.of(), Usage.NONE, 0, latencyMs, 0);
+    ctx.vertx().eventBus().send(Addresses.USAGE_RECORD, record,
+        new DeliveryOptions().setLocalOnly(true));
+  }
+
   private void requestId(RoutingContext ctx) {
+    ctx.put(STARTED, System.nanoTime());
     String id = ctx.request().getHeader("x-request-id");
     if (id == null || !CLIENT_REQUEST_ID.matcher(id).matches()) {
       id = UUID.randomUUID().toString();
@@ -188,6 +219,8 @@ public final class IngressVerticle extends VerticleBase {
     try {
       request = ChatRequestValidator.validate(ctx.body().buffer());
     } catch (ApiError e) {
+      ctx.response().putHeader("x-flopex-attempts", "0");
+      recordRejected(ctx, e);
       error(ctx, e);
       return;
     }

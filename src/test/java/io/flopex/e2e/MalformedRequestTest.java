@@ -62,7 +62,8 @@ class MalformedRequestTest {
   @MethodSource("malformedBodies")
   void b35_malformedBodyGetsAnOpenAiShaped400(String name, String body, String param) {
     int callsBefore = fake.calls();
-    HttpResponse<String> response = gateway.post("/v1/chat/completions", body);
+    String requestId = java.util.UUID.randomUUID().toString();
+    HttpResponse<String> response = gateway.post("/v1/chat/completions", body, requestId);
 
     assertThat(response.statusCode()).isEqualTo(400);
     assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(
@@ -74,6 +75,10 @@ class MalformedRequestTest {
     assertThat(error.getString("code")).isNotBlank();
     assertThat(error.getValue("param")).isEqualTo(param);
     assertThat(fake.calls()).isEqualTo(callsBefore);
+    io.vertx.sqlclient.Row row = gateway.awaitUsageRow(requestId);
+    assertThat(row.getString("outcome")).isEqualTo(error.getString("code"));
+    assertThat(row.getInteger("status")).isEqualTo(400);
+    assertThat(row.getLong("cost_micros")).isZero();
   }
 
   @ParameterizedTest(name = "{0}")
