@@ -12,6 +12,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,10 +56,15 @@ public final class Database implements AutoCloseable {
     Path dir = dataDir.toAbsolutePath().normalize().resolve("postgres");
     try {
       Files.createDirectories(dir);
+      stopOrphan(dir);
       EmbeddedPostgres pg = EmbeddedPostgres.builder()
           .setDataDirectory(dir)
           .setCleanDataDirectory(false)
           .setRegisterShutdownHook(false)
+          // The library tunes PostgreSQL for throwaway test data; these are durable data.
+          .setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on")
           .start();
       PgConnectOptions options = new PgConnectOptions()
           .setHost("127.0.0.1")
@@ -65,6 +74,41 @@ public final class Database implements AutoCloseable {
       return new Database(options, pg, "embedded PostgreSQL in " + dir + " on port " + pg.getPort());
     } catch (IOException e) {
       throw new UncheckedIOException("could not start the embedded PostgreSQL in " + dir, e);
+    }
+  }
+
+  /**
+   * Stops a PostgreSQL left running on this data directory by a Flopex that was killed without
+   * a chance to stop it; otherwise the new server could not take the directory's lock.
+   */
+  private static void stopOrphan(Path dir) throws IOException {
+    Path pidFile = dir.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+    } catch (RuntimeException e) {
+      return;
+    }
+    Optional<ProcessHandle> process = ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().commandLine().map(c -> c.contains(dir.toString())).orElse(false));
+    if (process.isEmpty()) {
+      return;
+    }
+    LOG.warn("Stopping the embedded PostgreSQL (pid {}) that a previous run left behind", pid);
+    ProcessHandle orphan = process.get();
+    orphan.destroy();
+    try {
+      orphan.onExit().get(30, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      orphan.destroyForcibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      throw new IOException(e);
     }
   }
 

@@ -179,4 +179,45 @@ class NodeLifecycleTest {
       Sync.await(restarted.close().compose(v -> second.close()));
     }
   }
+
+  @Test
+  void embeddedDatabaseLeftRunningByAKilledNodeIsTakenOver() throws Exception {
+    Path dataDir = Files.createTempDirectory("flopex-orphan");
+    int port = FakeUpstream.refusedPort();
+    ProcessBuilder builder = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.flopex.Main")
+        .redirectErrorStream(true)
+        .redirectOutput(dataDir.resolve("node.log").toFile());
+    builder.environment().put("FLOPEX_DATA_DIR", dataDir.toString());
+    builder.environment().put("FLOPEX_PORT", Integer.toString(port));
+    builder.environment().put("FLOPEX_ADMIN_TOKEN", Gateway.ADMIN_TOKEN);
+    Process node = builder.start();
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest ready = HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + port + "/health/ready")).GET().build();
+    try {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(() -> http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode()
+              == 200);
+    } finally {
+      // SIGKILL: the node gets no chance to stop its PostgreSQL.
+      node.destroyForcibly().waitFor();
+    }
+
+    JsonObject doc = new JsonObject()
+        .put("server", new JsonObject().put("port", 0).put("instances", 1))
+        .put("dataDir", dataDir.toString());
+    FlopexConfig config = new ConfigLoader(
+        Map.of("FLOPEX_ADMIN_TOKEN", Gateway.ADMIN_TOKEN)::get).load(doc);
+    Vertx vertx = Vertx.vertx();
+    Flopex restarted = Sync.await(Flopex.start(vertx, config, Clock.systemUTC()));
+    try {
+      assertThat(Sync.await(restarted.pool().query("SELECT count(*) FROM accounts").execute())
+          .iterator().next().getLong(0)).isZero();
+    } finally {
+      Sync.await(restarted.close().compose(v -> vertx.close()));
+    }
+  }
 }
