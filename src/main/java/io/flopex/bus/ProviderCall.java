@@ -5,16 +5,15 @@ import io.vertx.core.json.JsonObject;
 /**
  * One attempt to serve a chat request at one endpoint.
  *
- * <p>{@code request} is the client's validated request body; nobody mutates it once it is sent,
- * so the same object can serve every attempt. The provider copies the top level before it
- * rewrites the model name. For a streaming call, {@code streamAddress} names where the {@link
+ * <p>{@code body} is the request already translated into the provider's format; nobody mutates it
+ * once it is sent. For a streaming call, {@code streamAddress} names where the {@link
  * StreamEvent}s go; it is {@code null} otherwise.
  */
 public record ProviderCall(
     String callId,
     String requestId,
     Route route,
-    JsonObject request,
+    JsonObject body,
     String streamAddress) {
 
   public boolean streaming() {

@@ -5,8 +5,8 @@ import io.vertx.core.json.JsonObject;
 /** The answer to a non-streaming {@link ProviderCall}. */
 public sealed interface ProviderReply {
 
-  /** A successful upstream answer, already in the client's format, with its usage. */
-  record Completed(JsonObject body, Usage usage) implements ProviderReply {}
+  /** A successful upstream answer, as the provider sent it. */
+  record Completed(JsonObject body) implements ProviderReply {}
 
   /** The attempt failed; the caller decides whether another endpoint should be tried. */
   record Failed(ProviderFailure failure) implements ProviderReply {}

@@ -11,8 +11,8 @@ public sealed interface StreamEvent {
   /** The call this event belongs to, so a late event of an abandoned attempt can be ignored. */
   String callId();
 
-  /** One upstream event's data, parsed. */
-  record Chunk(String callId, JsonObject data) implements StreamEvent {}
+  /** One upstream event: its name ({@code message} when it had none) and its data, parsed. */
+  record Chunk(String callId, String event, JsonObject data) implements StreamEvent {}
 
   /** The upstream stream finished cleanly. */
   record End(String callId) implements StreamEvent {}

@@ -15,9 +15,14 @@ import io.flopex.bus.Usage;
 import io.flopex.bus.UsageRecord;
 import io.flopex.db.AccountStore.KeyOwner;
 import io.flopex.routing.FailoverPolicy;
+import io.flopex.translate.ClientEvent;
+import io.flopex.translate.ClientFormat;
+import io.flopex.translate.StreamTranslator;
+import io.flopex.translate.Translated;
+import io.flopex.translate.Translator;
+import io.flopex.translate.Translators;
 import io.flopex.usage.CostCalculator;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -51,7 +56,6 @@ final class ChatExchange {
   private static final DeliveryOptions PLAN_OPTIONS =
       new DeliveryOptions().setLocalOnly(true).setSendTimeout(5_000);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
-  private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
 
   private final Vertx vertx;
   private final EventBus bus;
@@ -69,8 +73,9 @@ final class ChatExchange {
   private String callId;
   private long attemptStartedNanos;
   private MessageConsumer<StreamEvent> streamConsumer;
-  private OpenAiStreamRelay relay;
-  private final List<JsonObject> heldBack = new ArrayList<>();
+  private Translator translator;
+  private StreamTranslator relay;
+  private final List<ClientEvent> heldBack = new ArrayList<>();
   private ProviderFailure lastFailure;
   private boolean committed;
   private boolean upstreamPaused;
@@ -134,15 +139,29 @@ final class ChatExchange {
     current = plan.routes().get(index);
     callId = UUID.randomUUID().toString();
     attemptStartedNanos = System.nanoTime();
+    translator = Translators.forPair(ClientFormat.OPENAI_CHAT, current.kind());
+    List<String> warnings = new ArrayList<>();
+    JsonObject body = translator.request(request.request(), current.upstreamModel(),
+        request.stream(), warnings);
+    warn(warnings);
     if (request.stream()) {
-      startStream();
+      startStream(body);
     } else {
-      startCall();
+      startCall(body);
     }
   }
 
-  private void startCall() {
-    ProviderCall call = new ProviderCall(callId, requestId, current, request.request(), null);
+  private void warn(List<String> warnings) {
+    if (warnings.isEmpty() || response.headWritten()) {
+      return;
+    }
+    String existing = response.headers().get("x-flopex-warnings");
+    String added = String.join("; ", warnings);
+    response.putHeader("x-flopex-warnings", existing == null ? added : existing + "; " + added);
+  }
+
+  private void startCall(JsonObject body) {
+    ProviderCall call = new ProviderCall(callId, requestId, current, body, null);
     String thisCall = callId;
     DeliveryOptions options = new DeliveryOptions()
         .setLocalOnly(true)
@@ -166,22 +185,27 @@ final class ChatExchange {
   }
 
   private void completed(ProviderReply.Completed done) {
+    Translated answer = translator.response(done.body(), request.model());
+    if (answer == null) {
+      attemptFailed(ProviderFailure.of(ProviderFailure.Kind.PROTOCOL));
+      return;
+    }
     attempts.add(attempt("success"));
-    Usage usage = done.usage() != null ? done.usage() : estimate(0);
+    Usage usage = answer.usage() != null ? answer.usage() : estimate(0);
     ttfbNanos = System.nanoTime() - startedNanos;
     record("success", 200, usage);
     routingHeaders();
     response.putHeader("content-type", "application/json");
-    response.setStatusCode(200).end(done.body().toBuffer());
+    response.setStatusCode(200).end(answer.body().toBuffer());
   }
 
-  private void startStream() {
+  private void startStream(JsonObject body) {
     String address = Addresses.stream(callId);
-    relay = new OpenAiStreamRelay("chatcmpl-" + requestIdForChunks(), request.model(),
-        request.includeUsage());
+    relay = translator.stream(new Translator.StreamContext("chatcmpl-" + requestIdForChunks(),
+        request.model(), request.includeUsage()));
     heldBack.clear();
     streamConsumer = bus.localConsumer(address, this::onStreamEvent);
-    ProviderCall call = new ProviderCall(callId, requestId, current, request.request(), address);
+    ProviderCall call = new ProviderCall(callId, requestId, current, body, address);
     bus.send(Addresses.providerCall(current.provider()), call, LOCAL);
   }
 
@@ -191,14 +215,11 @@ final class ChatExchange {
       return;
     }
     if (event instanceof StreamEvent.Chunk chunk) {
-      JsonObject out = relay.accept(chunk.data());
-      if (out == null) {
-        return;
-      }
+      List<ClientEvent> out = relay.accept(chunk.event(), chunk.data());
       if (committed) {
-        write(out);
+        out.forEach(this::write);
       } else {
-        heldBack.add(out);
+        heldBack.addAll(out);
         if (relay.hasContent()) {
           commit();
         }
@@ -216,10 +237,8 @@ final class ChatExchange {
       Usage usage = relay.reportedUsage() != null ? relay.reportedUsage()
           : estimate(relay.deliveredChars());
       record("success", 200, usage);
-      for (JsonObject closing : relay.closing(usage)) {
-        write(closing);
-      }
-      response.end(DONE);
+      relay.end(usage).forEach(this::write);
+      response.end();
     } else if (event instanceof StreamEvent.Failed failed) {
       closeStreamConsumer();
       if (!committed) {
@@ -229,13 +248,13 @@ final class ChatExchange {
       attempts.add(attempt(failed.failure().label()));
       LOG.info("Stream of request {} from provider {} failed after content: {}", requestId,
           current.provider(), failed.failure().label());
-      JsonObject error = ApiError.openAiBody("The provider's stream failed after output had"
-          + " started (" + failed.failure().kind().description() + "); the answer is incomplete.",
-          Failure.STREAM_INTERRUPTED.type(), null, Failure.STREAM_INTERRUPTED.code());
+      ClientEvent error = relay.failure(Failure.STREAM_INTERRUPTED.code(), "The provider's"
+          + " stream failed after output had started (" + failed.failure().kind().description()
+          + "); the answer is incomplete.");
       Usage usage = relay.reportedUsage() != null ? relay.reportedUsage()
           : estimate(relay.deliveredChars());
       record(Failure.STREAM_INTERRUPTED.key(), Failure.STREAM_INTERRUPTED.status(), usage);
-      response.end(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"));
+      response.end(error.frame());
     }
   }
 
@@ -248,14 +267,12 @@ final class ChatExchange {
         .putHeader("content-type", "text/event-stream; charset=utf-8")
         .putHeader("cache-control", "no-cache")
         .putHeader("x-accel-buffering", "no");
-    for (JsonObject chunk : heldBack) {
-      write(chunk);
-    }
+    heldBack.forEach(this::write);
     heldBack.clear();
   }
 
-  private void write(JsonObject chunk) {
-    response.write(Buffer.buffer("data: ").appendBuffer(chunk.toBuffer()).appendString("\n\n"));
+  private void write(ClientEvent event) {
+    response.write(event.frame());
     if (!upstreamPaused && response.writeQueueFull()) {
       upstreamPaused = true;
       control(CallControl.Action.PAUSE);

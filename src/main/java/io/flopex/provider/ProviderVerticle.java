@@ -7,7 +7,6 @@ import io.flopex.bus.ProviderFailure;
 import io.flopex.bus.ProviderFailure.Kind;
 import io.flopex.bus.ProviderReply;
 import io.flopex.bus.StreamEvent;
-import io.flopex.bus.Usage;
 import io.flopex.config.ProviderConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -22,7 +21,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.util.HashMap;
@@ -52,14 +50,14 @@ public final class ProviderVerticle extends VerticleBase {
 
   private final ProviderConfig provider;
   private final int maxEventBytes;
-  private final OpenAiDialect dialect;
+  private final UpstreamDialect dialect;
   private final Map<String, ActiveCall> active = new HashMap<>();
   private HttpClientAgent client;
 
   public ProviderVerticle(ProviderConfig provider, int maxEventBytes) {
     this.provider = provider;
     this.maxEventBytes = maxEventBytes;
-    this.dialect = new OpenAiDialect(provider);
+    this.dialect = UpstreamDialect.of(provider);
   }
 
   @Override
@@ -109,9 +107,9 @@ public final class ProviderVerticle extends VerticleBase {
     active.put(call.callId(), state);
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
-        .setURI(dialect.path());
+        .setURI(dialect.path(call.route().upstreamModel(), call.streaming()));
     dialect.headers(options, call.streaming());
-    Buffer body = dialect.body(call);
+    Buffer body = call.body().toBuffer();
     state.armFirstByte();
     client.request(options)
         .compose(request -> {
@@ -139,8 +137,8 @@ public final class ProviderVerticle extends VerticleBase {
     private boolean paused;
     private boolean firstByteSeen;
     private boolean sawDone;
-    private boolean sawFinish;
     private SseParser parser;
+    private UpstreamDialect.StreamWatch watch;
 
     ActiveCall(ProviderCall call, Message<ProviderCall> message) {
       this.call = call;
@@ -232,19 +230,19 @@ public final class ProviderVerticle extends VerticleBase {
         if (done) {
           return;
         }
-        JsonObject body = dialect.completed(raw, call.request().getString("model"));
+        JsonObject body = JsonSupport.parseObject(raw);
         if (body == null) {
           fail(ProviderFailure.of(Kind.PROTOCOL));
           return;
         }
-        Usage usage = dialect.usage(body);
         finish();
-        message.reply(new ProviderReply.Completed(body, usage), LOCAL);
+        message.reply(new ProviderReply.Completed(body), LOCAL);
       });
     }
 
     private void readStream(HttpClientResponse resp) {
       parser = new SseParser(maxEventBytes, this);
+      watch = dialect.watch();
       resp.handler(chunk -> {
         if (done) {
           return;
@@ -263,7 +261,7 @@ public final class ProviderVerticle extends VerticleBase {
         if (done) {
           return;
         }
-        if (sawDone || sawFinish) {
+        if (watch.complete()) {
           finish();
           send(new StreamEvent.End(call.callId()));
         } else {
@@ -279,6 +277,7 @@ public final class ProviderVerticle extends VerticleBase {
       }
       if (data.equals("[DONE]")) {
         sawDone = true;
+        watch.isError(event, null);
         return;
       }
       JsonObject json = JsonSupport.parseObject(data);
@@ -286,18 +285,11 @@ public final class ProviderVerticle extends VerticleBase {
         fail(ProviderFailure.of(Kind.PROTOCOL));
         return;
       }
-      if (json.getValue("error") instanceof JsonObject) {
+      if (watch.isError(event, json)) {
         fail(new ProviderFailure(Kind.STREAM_ERROR, 0, 0, null));
         return;
       }
-      if (json.getValue("choices") instanceof JsonArray choices) {
-        for (Object c : choices) {
-          if (c instanceof JsonObject choice && choice.getValue("finish_reason") != null) {
-            sawFinish = true;
-          }
-        }
-      }
-      send(new StreamEvent.Chunk(call.callId(), json));
+      send(new StreamEvent.Chunk(call.callId(), event, json));
     }
 
     @Override

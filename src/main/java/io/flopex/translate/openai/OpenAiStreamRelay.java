@@ -1,6 +1,8 @@
-package io.flopex.ingress;
+package io.flopex.translate.openai;
 
 import io.flopex.bus.Usage;
+import io.flopex.translate.ClientEvent;
+import io.flopex.translate.StreamTranslator;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -18,7 +20,7 @@ import java.util.Set;
  * "choices": []}, after the finish chunk, and only when the client asked for it. Each choice
  * finishes once. One relay serves one attempt.
  */
-final class OpenAiStreamRelay {
+final class OpenAiStreamRelay implements StreamTranslator {
 
   private final String id;
   private final String model;
@@ -34,6 +36,32 @@ final class OpenAiStreamRelay {
     this.id = id;
     this.model = model;
     this.includeUsage = includeUsage;
+  }
+
+  @Override
+  public List<ClientEvent> accept(String event, JsonObject data) {
+    JsonObject out = accept(data);
+    return out == null ? List.of() : List.of(ClientEvent.data(out));
+  }
+
+  @Override
+  public List<ClientEvent> end(Usage usage) {
+    List<ClientEvent> out = new ArrayList<>();
+    for (JsonObject chunk : closing(usage)) {
+      out.add(ClientEvent.data(chunk));
+    }
+    out.add(ClientEvent.DONE);
+    return out;
+  }
+
+  /** An {@code error} object where a chunk would be, and no {@code [DONE]} after it. */
+  @Override
+  public ClientEvent failure(String code, String message) {
+    return ClientEvent.data(new JsonObject().put("error", new JsonObject()
+        .put("message", message)
+        .put("type", "upstream_error")
+        .putNull("param")
+        .put("code", code)));
   }
 
   /**
@@ -99,8 +127,8 @@ final class OpenAiStreamRelay {
     }
   }
 
-  /** Whether anything a client would see as output has arrived. */
-  boolean hasContent() {
+  @Override
+  public boolean hasContent() {
     return content;
   }
 
@@ -147,12 +175,13 @@ final class OpenAiStreamRelay {
             new JsonObject().put("reasoning_tokens", u.reasoningTokens()));
   }
 
-  /** What upstream reported, or {@code null} if it never did. */
-  Usage reportedUsage() {
+  @Override
+  public Usage reportedUsage() {
     return usage;
   }
 
-  long deliveredChars() {
+  @Override
+  public long deliveredChars() {
     return deliveredChars;
   }
 }

@@ -1,4 +1,4 @@
-package io.flopex.ingress;
+package io.flopex.translate.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,0 +1,7 @@
+package io.flopex.translate;
+
+/** The API dialect a client speaks to Flopex. */
+public enum ClientFormat {
+  /** OpenAI Chat Completions: {@code POST /v1/chat/completions}. */
+  OPENAI_CHAT
+}

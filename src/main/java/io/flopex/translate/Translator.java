@@ -1,0 +1,31 @@
+package io.flopex.translate;
+
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * Converts between one client dialect and one provider wire format. There is one implementation
+ * per pair; {@link Translators} picks it. A translator is stateless and shared; each streaming
+ * attempt gets its own {@link StreamTranslator}.
+ */
+public interface Translator {
+
+  /**
+   * The body to send upstream for the client's validated request. Fields the provider cannot
+   * take are dropped and described in {@code warnings}.
+   */
+  JsonObject request(JsonObject clientRequest, String upstreamModel, boolean stream,
+      List<String> warnings);
+
+  /**
+   * A complete upstream answer in the client's dialect, named after the client's model; {@code
+   * null} when the body is not a valid answer of the provider's format.
+   */
+  Translated response(JsonObject upstreamBody, String clientModel);
+
+  /** A fresh translator for the events of one streaming attempt. */
+  StreamTranslator stream(StreamContext context);
+
+  /** What every event of one client stream shares. */
+  record StreamContext(String id, String clientModel, boolean includeUsage) {}
+}

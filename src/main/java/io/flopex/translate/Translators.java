@@ -1,0 +1,20 @@
+package io.flopex.translate;
+
+import io.flopex.config.ProviderKind;
+import io.flopex.translate.openai.OpenAiChatPassThrough;
+
+/** Picks the translator for a client dialect and a provider's wire format. */
+public final class Translators {
+
+  private static final Translator OPENAI_CHAT_TO_OPENAI = new OpenAiChatPassThrough();
+
+  private Translators() {}
+
+  public static Translator forPair(ClientFormat client, ProviderKind provider) {
+    return switch (client) {
+      case OPENAI_CHAT -> switch (provider) {
+        case OPENAI, OPENAI_COMPATIBLE -> OPENAI_CHAT_TO_OPENAI;
+      };
+    };
+  }
+}
