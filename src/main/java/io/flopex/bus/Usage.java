@@ -4,17 +4,40 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Token counts of one answer, in OpenAI's convention: {@code promptTokens} includes {@code
- * cachedTokens}, and {@code completionTokens} includes {@code reasoningTokens}. {@code estimated}
- * is true when upstream did not report usage and Flopex counted for itself.
+ * cachedTokens} (read from the provider's cache) and {@code cacheWriteTokens} (written to it), and
+ * {@code completionTokens} includes {@code reasoningTokens}. {@code estimated} is true when
+ * upstream did not report usage and Flopex counted for itself.
  */
 public record Usage(
     long promptTokens,
     long completionTokens,
     long cachedTokens,
+    long cacheWriteTokens,
     long reasoningTokens,
     boolean estimated) {
 
-  public static final Usage NONE = new Usage(0, 0, 0, 0, false);
+  public static final Usage NONE = new Usage(0, 0, 0, 0, 0, false);
+
+  /** Usage without cache writes, as OpenAI-format providers report it. */
+  public Usage(long promptTokens, long completionTokens, long cachedTokens, long reasoningTokens,
+      boolean estimated) {
+    this(promptTokens, completionTokens, cachedTokens, 0, reasoningTokens, estimated);
+  }
+
+  /**
+   * Reads an Anthropic {@code usage} object, whose {@code input_tokens} excludes the cache
+   * fields; {@code null} when there is none.
+   */
+  public static Usage fromAnthropic(Object raw) {
+    if (!(raw instanceof JsonObject u)) {
+      return null;
+    }
+    long input = number(u, "input_tokens");
+    long cacheRead = number(u, "cache_read_input_tokens");
+    long cacheWrite = number(u, "cache_creation_input_tokens");
+    return new Usage(input + cacheRead + cacheWrite, number(u, "output_tokens"), cacheRead,
+        cacheWrite, 0, false);
+  }
 
   /** Reads an OpenAI-format {@code usage} object; {@code null} when there is none. */
   public static Usage fromOpenAi(Object raw) {

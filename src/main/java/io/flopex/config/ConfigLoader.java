@@ -201,9 +201,13 @@ public final class ConfigLoader {
     }
     long prompt = microsPerMillion(p, key + ".prompt", true);
     long completion = microsPerMillion(p, key + ".completion", true);
-    long cached = p.containsKey("cachedPrompt")
-        ? microsPerMillion(p, key + ".cachedPrompt", true) : prompt;
-    return new Pricing(prompt, completion, cached);
+    long cacheRead = p.containsKey("cacheRead")
+        ? microsPerMillion(p, key + ".cacheRead", true) : prompt;
+    long cacheWrite = p.containsKey("cacheWrite")
+        ? microsPerMillion(p, key + ".cacheWrite", true) : prompt;
+    long reasoning = p.containsKey("reasoning")
+        ? microsPerMillion(p, key + ".reasoning", true) : completion;
+    return new Pricing(prompt, completion, cacheRead, cacheWrite, reasoning);
   }
 
   private static long microsPerMillion(JsonObject p, String key, boolean required) {

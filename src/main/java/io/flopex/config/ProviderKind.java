@@ -6,7 +6,8 @@ import java.util.stream.Collectors;
 /** The wire format a provider speaks. */
 public enum ProviderKind {
   OPENAI("openai"),
-  OPENAI_COMPATIBLE("openai-compatible");
+  OPENAI_COMPATIBLE("openai-compatible"),
+  ANTHROPIC("anthropic");
 
   private final String configName;
 

@@ -21,8 +21,9 @@ public final class UsageStore {
   private static final String INSERT = "INSERT INTO usage_events (id, request_id, created_at,"
       + " account_id, key_id, model, provider, upstream_model, streamed, outcome, status, attempts,"
       + " prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, tokens_estimated,"
-      + " cost_micros, latency_ms, ttfb_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-      + " $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT (id) DO NOTHING";
+      + " cost_micros, latency_ms, ttfb_ms, cache_write_tokens) VALUES ($1, $2, $3, $4, $5, $6,"
+      + " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+      + " ON CONFLICT (id) DO NOTHING";
 
   private final Pool pool;
 
@@ -47,7 +48,8 @@ public final class UsageStore {
           r.accountId(), r.keyId(), r.model(), r.provider(), r.upstreamModel(), r.streamed(),
           r.outcome(), r.status(), attempts, r.usage().promptTokens(),
           r.usage().completionTokens(), r.usage().cachedTokens(), r.usage().reasoningTokens(),
-          r.usage().estimated(), r.costMicros(), r.latencyMs(), r.ttfbMs()}));
+          r.usage().estimated(), r.costMicros(), r.latencyMs(), r.ttfbMs(),
+          r.usage().cacheWriteTokens()}));
     }
     return pool.preparedQuery(INSERT).executeBatch(batch).mapEmpty();
   }
@@ -76,6 +78,7 @@ public final class UsageStore {
                 .put("prompt_tokens", row.getLong("prompt_tokens"))
                 .put("completion_tokens", row.getLong("completion_tokens"))
                 .put("cached_tokens", row.getLong("cached_tokens"))
+                .put("cache_write_tokens", row.getLong("cache_write_tokens"))
                 .put("reasoning_tokens", row.getLong("reasoning_tokens"))
                 .put("tokens_estimated", row.getBoolean("tokens_estimated"))
                 .put("cost_micros", row.getLong("cost_micros"))

@@ -21,6 +21,7 @@ import io.flopex.translate.StreamTranslator;
 import io.flopex.translate.Translated;
 import io.flopex.translate.Translator;
 import io.flopex.translate.Translators;
+import io.flopex.translate.UnsupportedRequest;
 import io.flopex.usage.CostCalculator;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -77,6 +78,7 @@ final class ChatExchange {
   private StreamTranslator relay;
   private final List<ClientEvent> heldBack = new ArrayList<>();
   private ProviderFailure lastFailure;
+  private UnsupportedRequest unsupported;
   private boolean committed;
   private boolean upstreamPaused;
   private boolean finished;
@@ -135,14 +137,24 @@ final class ChatExchange {
       return;
     }
     tried.add(index);
+    Route route = plan.routes().get(index);
+    Translator candidate = Translators.forPair(ClientFormat.OPENAI_CHAT, route.kind());
+    List<String> warnings = new ArrayList<>();
+    JsonObject body;
+    try {
+      body = candidate.request(request.request(), route.upstreamModel(), request.stream(),
+          warnings);
+    } catch (UnsupportedRequest e) {
+      // This endpoint cannot take the request as written; another one may.
+      unsupported = e;
+      next();
+      return;
+    }
     attemptCount++;
-    current = plan.routes().get(index);
+    current = route;
+    translator = candidate;
     callId = UUID.randomUUID().toString();
     attemptStartedNanos = System.nanoTime();
-    translator = Translators.forPair(ClientFormat.OPENAI_CHAT, current.kind());
-    List<String> warnings = new ArrayList<>();
-    JsonObject body = translator.request(request.request(), current.upstreamModel(),
-        request.stream(), warnings);
     warn(warnings);
     if (request.stream()) {
       startStream(body);
@@ -310,6 +322,10 @@ final class ChatExchange {
   }
 
   private void exhausted() {
+    if (lastFailure == null && unsupported != null) {
+      fail(new ApiError(Failure.INVALID_REQUEST, unsupported.getMessage(), unsupported.param()));
+      return;
+    }
     Failure failure = lastFailure == null ? Failure.UPSTREAM_ERROR
         : FailoverPolicy.exhausted(lastFailure);
     String detail = lastFailure == null ? "no endpoint could be tried"

@@ -33,6 +33,7 @@ interface UpstreamDialect {
   static UpstreamDialect of(ProviderConfig provider) {
     return switch (provider.kind()) {
       case OPENAI, OPENAI_COMPATIBLE -> new OpenAiWire(provider);
+      case ANTHROPIC -> new AnthropicWire(provider);
     };
   }
 }

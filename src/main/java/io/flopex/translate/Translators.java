@@ -1,12 +1,14 @@
 package io.flopex.translate;
 
 import io.flopex.config.ProviderKind;
+import io.flopex.translate.anthropic.OpenAiChatToAnthropic;
 import io.flopex.translate.openai.OpenAiChatPassThrough;
 
 /** Picks the translator for a client dialect and a provider's wire format. */
 public final class Translators {
 
   private static final Translator OPENAI_CHAT_TO_OPENAI = new OpenAiChatPassThrough();
+  private static final Translator OPENAI_CHAT_TO_ANTHROPIC = new OpenAiChatToAnthropic();
 
   private Translators() {}
 
@@ -14,6 +16,7 @@ public final class Translators {
     return switch (client) {
       case OPENAI_CHAT -> switch (provider) {
         case OPENAI, OPENAI_COMPATIBLE -> OPENAI_CHAT_TO_OPENAI;
+        case ANTHROPIC -> OPENAI_CHAT_TO_ANTHROPIC;
       };
     };
   }

@@ -549,7 +549,7 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void cachedPromptDefaultsToThePromptPrice() {
+    void cacheReadDefaultsToThePromptPrice() {
       Pricing pricing = load(withPricing(new JsonObject().put("prompt", 0.1)
           .put("completion", 0.4))).models().get(0).endpoints().get(0).pricing();
 
@@ -557,9 +557,9 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void cachedPromptPriceIsRead() {
+    void cacheReadPriceIsRead() {
       Pricing pricing = load(withPricing(new JsonObject().put("prompt", 0.1)
-          .put("completion", 0.4).put("cachedPrompt", 0.025)))
+          .put("completion", 0.4).put("cacheRead", 0.025)))
           .models().get(0).endpoints().get(0).pricing();
 
       assertThat(pricing).isEqualTo(new Pricing(100_000, 400_000, 25_000));
@@ -575,7 +575,7 @@ class ConfigLoaderTest {
     @Test
     void moreThanSixDecimalsInCachedPromptNamesTheKey() {
       assertConfigError(withPricing(new JsonObject().put("prompt", 1).put("completion", 1)
-          .put("cachedPrompt", "0.0000005")), "models[0].endpoints[0].pricing.cachedPrompt");
+          .put("cacheRead", "0.0000005")), "models[0].endpoints[0].pricing.cacheRead");
     }
 
     @Test

@@ -93,8 +93,14 @@ public final class FakeUpstream {
     return this;
   }
 
+  /** The base URL of an OpenAI-format provider, API version included. */
   public String baseUrl() {
-    return "http://127.0.0.1:" + server.actualPort() + "/v1";
+    return rootUrl() + "/v1";
+  }
+
+  /** The base URL of a provider whose paths carry their own version, such as Anthropic. */
+  public String rootUrl() {
+    return "http://127.0.0.1:" + server.actualPort();
   }
 
   public int calls() {
@@ -204,6 +210,19 @@ public final class FakeUpstream {
     } else {
       vertx.setTimer(gapMs, id -> writeFrom(resp, vertx, pieces, index + 1, gapMs, end));
     }
+  }
+
+  /**
+   * A recorded Anthropic stream, framed as Anthropic sends it: each payload preceded by an {@code
+   * event:} line naming its type, and no {@code [DONE]}.
+   */
+  public static Behavior anthropicSse(List<String> events, long gapMs, boolean end) {
+    List<String> frames = new ArrayList<>();
+    for (String e : events) {
+      String type = new JsonObject(e).getString("type");
+      frames.add("event: " + type + "\ndata: " + e + "\n\n");
+    }
+    return writes(frames, gapMs, end);
   }
 
   /** Accepts the request and never answers. */

@@ -106,10 +106,15 @@ public final class Gateway implements AutoCloseable {
 
     /** A model served by the given providers in order, each under the name {@code up-<id>}. */
     public Builder model(String id, String... providerIds) {
+      return model(id, new JsonObject().put("prompt", 1.5).put("completion", 2.0), providerIds);
+    }
+
+    /** Like {@link #model(String, String...)}, with these prices on every endpoint. */
+    public Builder model(String id, JsonObject pricing, String... providerIds) {
       JsonArray endpoints = new JsonArray();
       for (String p : providerIds) {
         endpoints.add(new JsonObject().put("provider", p).put("upstreamModel", "up-" + p)
-            .put("pricing", new JsonObject().put("prompt", 1.5).put("completion", 2.0)));
+            .put("pricing", pricing.copy()));
       }
       models.add(new JsonObject().put("id", id).put("contextLength", 131072)
           .put("endpoints", endpoints));

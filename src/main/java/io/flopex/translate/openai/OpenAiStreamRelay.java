@@ -20,7 +20,7 @@ import java.util.Set;
  * "choices": []}, after the finish chunk, and only when the client asked for it. Each choice
  * finishes once. One relay serves one attempt.
  */
-final class OpenAiStreamRelay implements StreamTranslator {
+public final class OpenAiStreamRelay implements StreamTranslator {
 
   private final String id;
   private final String model;
@@ -32,7 +32,7 @@ final class OpenAiStreamRelay implements StreamTranslator {
   private long deliveredChars;
   private boolean content;
 
-  OpenAiStreamRelay(String id, String model, boolean includeUsage) {
+  public OpenAiStreamRelay(String id, String model, boolean includeUsage) {
     this.id = id;
     this.model = model;
     this.includeUsage = includeUsage;
@@ -152,7 +152,7 @@ final class OpenAiStreamRelay implements StreamTranslator {
       }
     }
     if (includeUsage) {
-      out.add(envelope().put("choices", new JsonArray()).put("usage", usageJson(finalUsage)));
+      out.add(envelope().put("choices", new JsonArray()).put("usage", OpenAiUsage.toJson(finalUsage)));
     }
     return out;
   }
@@ -163,16 +163,6 @@ final class OpenAiStreamRelay implements StreamTranslator {
         .put("object", "chat.completion.chunk")
         .put("created", created != 0 ? created : System.currentTimeMillis() / 1000)
         .put("model", model);
-  }
-
-  static JsonObject usageJson(Usage u) {
-    return new JsonObject()
-        .put("prompt_tokens", u.promptTokens())
-        .put("completion_tokens", u.completionTokens())
-        .put("total_tokens", u.promptTokens() + u.completionTokens())
-        .put("prompt_tokens_details", new JsonObject().put("cached_tokens", u.cachedTokens()))
-        .put("completion_tokens_details",
-            new JsonObject().put("reasoning_tokens", u.reasoningTokens()));
   }
 
   @Override

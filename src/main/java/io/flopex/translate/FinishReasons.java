@@ -1,0 +1,22 @@
+package io.flopex.translate;
+
+/**
+ * How each provider's reasons for ending an answer map onto OpenAI's {@code finish_reason}. Any
+ * reason not listed maps to {@code stop}: the answer ended, for a reason Flopex does not know.
+ */
+public final class FinishReasons {
+
+  private FinishReasons() {}
+
+  public static String fromAnthropic(String stopReason) {
+    if (stopReason == null) {
+      return "stop";
+    }
+    return switch (stopReason) {
+      case "max_tokens", "model_context_window_exceeded" -> "length";
+      case "tool_use" -> "tool_calls";
+      case "refusal" -> "content_filter";
+      default -> "stop";
+    };
+  }
+}

@@ -1,0 +1,155 @@
+package io.flopex.translate.anthropic;
+
+import io.flopex.bus.Usage;
+import io.flopex.translate.ClientEvent;
+import io.flopex.translate.FinishReasons;
+import io.flopex.translate.StreamTranslator;
+import io.flopex.translate.Translator.StreamContext;
+import io.flopex.translate.openai.OpenAiStreamRelay;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Anthropic stream events, one at a time, as OpenAI chunks. Each {@code tool_use} block becomes a
+ * tool call with the next contiguous index, its id and name in the first delta only and its
+ * {@code input_json_delta} fragments as argument deltas; text deltas become content deltas; the
+ * stop reason becomes the finish chunk. The chunks are then shaped by an {@link
+ * OpenAiStreamRelay}, which owns ids, the finish-once rule and the usage chunk. Thinking blocks are
+ * not passed on: OpenAI's format has no place for their signatures.
+ */
+final class AnthropicToOpenAiStream implements StreamTranslator {
+
+  private final OpenAiStreamRelay relay;
+  private final long created = System.currentTimeMillis() / 1000;
+  private final Map<Integer, Integer> toolIndexByBlock = new HashMap<>();
+  private long promptTokens;
+  private long cacheRead;
+  private long cacheWrite;
+  private long outputTokens;
+  private boolean usageSeen;
+
+  AnthropicToOpenAiStream(StreamContext context) {
+    this.relay = new OpenAiStreamRelay(context.id(), context.clientModel(),
+        context.includeUsage());
+  }
+
+  @Override
+  public List<ClientEvent> accept(String event, JsonObject data) {
+    String type = data.getValue("type") instanceof String t ? t : event;
+    JsonObject delta;
+    String finish = null;
+    switch (type) {
+      case "message_start" -> {
+        if (data.getValue("message") instanceof JsonObject message) {
+          readUsage(message.getValue("usage"));
+        }
+        delta = new JsonObject().put("role", "assistant").put("content", "");
+      }
+      case "content_block_start" -> {
+        JsonObject block = data.getJsonObject("content_block", new JsonObject());
+        if (!"tool_use".equals(block.getValue("type"))) {
+          return List.of();
+        }
+        int toolIndex = toolIndexByBlock.size();
+        toolIndexByBlock.put(blockIndex(data), toolIndex);
+        delta = new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()
+            .put("index", toolIndex)
+            .put("id", block.getValue("id"))
+            .put("type", "function")
+            .put("function", new JsonObject().put("name", block.getValue("name"))
+                .put("arguments", ""))));
+      }
+      case "content_block_delta" -> {
+        JsonObject d = data.getJsonObject("delta", new JsonObject());
+        String deltaType = d.getValue("type") instanceof String t ? t : "";
+        if (deltaType.equals("text_delta") && d.getValue("text") instanceof String text) {
+          delta = new JsonObject().put("content", text);
+        } else if (deltaType.equals("input_json_delta")
+            && d.getValue("partial_json") instanceof String json && !json.isEmpty()
+            && toolIndexByBlock.containsKey(blockIndex(data))) {
+          delta = new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()
+              .put("index", toolIndexByBlock.get(blockIndex(data)))
+              .put("function", new JsonObject().put("arguments", json))));
+        } else {
+          return List.of();
+        }
+      }
+      case "message_delta" -> {
+        readUsage(data.getValue("usage"));
+        JsonObject d = data.getJsonObject("delta", new JsonObject());
+        if (!(d.getValue("stop_reason") instanceof String reason)) {
+          return List.of();
+        }
+        finish = FinishReasons.fromAnthropic(reason);
+        delta = new JsonObject();
+      }
+      default -> {
+        return List.of();
+      }
+    }
+    JsonObject chunk = new JsonObject()
+        .put("object", "chat.completion.chunk")
+        .put("created", created)
+        .put("choices", new JsonArray().add(new JsonObject()
+            .put("index", 0)
+            .put("delta", delta)
+            .put("finish_reason", finish)));
+    return relay.accept(event, chunk);
+  }
+
+  private static int blockIndex(JsonObject data) {
+    return data.getValue("index") instanceof Number n ? n.intValue() : 0;
+  }
+
+  /** Anthropic repeats usage in {@code message_start} and {@code message_delta}; output grows. */
+  private void readUsage(Object raw) {
+    if (!(raw instanceof JsonObject u)) {
+      return;
+    }
+    usageSeen = true;
+    if (u.getValue("input_tokens") instanceof Number n) {
+      promptTokens = n.longValue();
+    }
+    if (u.getValue("cache_read_input_tokens") instanceof Number n) {
+      cacheRead = n.longValue();
+    }
+    if (u.getValue("cache_creation_input_tokens") instanceof Number n) {
+      cacheWrite = n.longValue();
+    }
+    if (u.getValue("output_tokens") instanceof Number n) {
+      outputTokens = Math.max(outputTokens, n.longValue());
+    }
+  }
+
+  @Override
+  public boolean hasContent() {
+    return relay.hasContent();
+  }
+
+  @Override
+  public List<ClientEvent> end(Usage usage) {
+    return relay.end(usage);
+  }
+
+  @Override
+  public ClientEvent failure(String code, String message) {
+    return relay.failure(code, message);
+  }
+
+  @Override
+  public Usage reportedUsage() {
+    if (!usageSeen) {
+      return null;
+    }
+    return new Usage(promptTokens + cacheRead + cacheWrite, outputTokens, cacheRead, cacheWrite, 0,
+        false);
+  }
+
+  @Override
+  public long deliveredChars() {
+    return relay.deliveredChars();
+  }
+}
