@@ -404,7 +404,7 @@ class ConfigLoaderTest {
 
     @Test
     void unknownKindNamesTheKey() {
-      assertConfigError(doc(List.of(provider("groq", KEY).put("kind", "anthropic")), List.of()),
+      assertConfigError(doc(List.of(provider("groq", KEY).put("kind", "opneai")), List.of()),
           "providers[0].kind");
     }
 
