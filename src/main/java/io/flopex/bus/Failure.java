@@ -24,6 +24,8 @@ public enum Failure {
   /** A stream failed after content was sent; reported in-band. */
   STREAM_INTERRUPTED(502, "upstream_error", "stream_interrupted"),
   CLIENT_DISCONNECTED(499, "invalid_request_error", "client_disconnected"),
+  /** The client stopped reading a stream for longer than the provider's idle timeout. */
+  CLIENT_TOO_SLOW(408, "invalid_request_error", "client_too_slow"),
   NOT_READY(503, "server_error", "not_ready"),
   INTERNAL(500, "server_error", "internal_error");
 

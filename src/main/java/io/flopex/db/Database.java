@@ -114,7 +114,8 @@ public final class Database implements AutoCloseable {
 
   public Pool pool(Vertx vertx, int size) {
     return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(size).setShared(false))
+        .with(new PoolOptions().setMaxSize(size).setShared(false)
+            .setConnectionTimeout(5).setConnectionTimeoutUnit(TimeUnit.SECONDS))
         .connectingTo(connectOptions)
         .using(vertx)
         .build();

@@ -10,6 +10,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +22,7 @@ final class AdminApi {
 
   private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
   private static final int MAX_USAGE_ROWS = 1000;
+  private static final long QUERY_TIMEOUT_MS = 10_000;
 
   private final Services services;
 
@@ -39,7 +41,8 @@ final class AdminApi {
   private void createAccount(RoutingContext ctx) {
     JsonObject body = object(ctx);
     Object email = body.getValue("email");
-    if (!(email instanceof String e) || e.length() > 254 || !e.matches("[^@\\s]+@[^@\\s]+")) {
+    if (!(email instanceof String e) || e.length() > 254
+        || !e.matches("[^@\\s\\p{Cntrl}]+@[^@\\s\\p{Cntrl}]+")) {
       throw new ApiError(Failure.INVALID_REQUEST, "'email' must be an email address.", "email");
     }
     reply(ctx, services.accounts().createAccount(e), 201);
@@ -49,8 +52,9 @@ final class AdminApi {
     UUID account = uuid(ctx.pathParam("id"), "id");
     JsonObject body = object(ctx);
     Object name = body.getValue("name", "default");
-    if (!(name instanceof String n) || n.isBlank() || n.length() > 100) {
-      throw new ApiError(Failure.INVALID_REQUEST, "'name' must be text of 1 to 100 characters.",
+    if (!(name instanceof String n) || n.isBlank() || n.length() > 100
+        || n.chars().anyMatch(Character::isISOControl)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'name' must be 1 to 100 printable characters.",
           "name");
     }
     Future<JsonObject> created = services.accounts().accountExists(account)
@@ -129,14 +133,15 @@ final class AdminApi {
 
   private static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {
     result
+        .timeout(QUERY_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .onSuccess(body -> IngressVerticle.json(ctx, status, body))
         .onFailure(err -> {
           if (err instanceof ApiError e) {
             IngressVerticle.error(ctx, e);
           } else {
             LOG.error("Admin request failed: {}", err.getMessage());
-            IngressVerticle.error(ctx, new ApiError(Failure.INTERNAL, "The admin request"
-                + " failed.", null));
+            IngressVerticle.error(ctx, new ApiError(Failure.NOT_READY, "The database did not"
+                + " answer; retry shortly.", null));
           }
         });
   }

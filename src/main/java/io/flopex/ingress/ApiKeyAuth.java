@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Resolves an inference key to its account. Valid keys are remembered for a few seconds so that
@@ -18,6 +19,8 @@ public final class ApiKeyAuth {
   /** How long a verified key is trusted without asking the database again. */
   static final long CACHE_MS = 5_000;
   private static final int MAX_CACHED = 100_000;
+  /** A key lookup slower than this means the database is in trouble: answer 503, do not hang. */
+  static final long LOOKUP_TIMEOUT_MS = 5_000;
 
   private record Cached(KeyOwner owner, long expiresAtNanos) {}
 
@@ -41,7 +44,7 @@ public final class ApiKeyAuth {
     if (cached != null && cached.expiresAtNanos - now > 0) {
       return Future.succeededFuture(cached.owner);
     }
-    return store.findByHash(hash).map(owner -> {
+    return store.findByHash(hash).timeout(LOOKUP_TIMEOUT_MS, TimeUnit.MILLISECONDS).map(owner -> {
       if (owner == null || !MessageDigest.isEqual(owner.hash(), hash)) {
         cache.remove(cacheKey);
         return null;

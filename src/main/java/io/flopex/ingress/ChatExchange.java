@@ -57,6 +57,8 @@ final class ChatExchange {
   private static final DeliveryOptions PLAN_OPTIONS =
       new DeliveryOptions().setLocalOnly(true).setSendTimeout(5_000);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  /** Opening events held back before content; a provider sending more is not answering. */
+  private static final int MAX_HELD_BACK = 1_000;
 
   private final Vertx vertx;
   private final EventBus bus;
@@ -84,6 +86,7 @@ final class ChatExchange {
   private boolean finished;
   private long ttfbNanos = -1;
   private int attemptCount;
+  private long contentTimer = -1;
 
   ChatExchange(
       Vertx vertx,
@@ -103,7 +106,7 @@ final class ChatExchange {
     response.closeHandler(v -> onClientGone());
     bus.<RoutePlan>request(Addresses.ROUTING_PLAN, new RouteRequest(request.model()),
             PLAN_OPTIONS)
-        .onSuccess(reply -> {
+        .onSuccess(reply -> guard(() -> {
           plan = reply.body();
           if (!plan.modelKnown()) {
             fail(new ApiError(Failure.MODEL_NOT_FOUND, "The model '" + printable(request.model())
@@ -112,7 +115,7 @@ final class ChatExchange {
           } else {
             next();
           }
-        })
+        }))
         .onFailure(err -> {
           LOG.error("Routing did not answer for request {}: {}", requestId, err.getMessage());
           fail(new ApiError(Failure.INTERNAL, "The gateway could not route the request.", null));
@@ -179,7 +182,7 @@ final class ChatExchange {
         .setLocalOnly(true)
         .setSendTimeout(current.callTimeoutMs() + 1_000);
     bus.<ProviderReply>request(Addresses.providerCall(current.provider()), call, options)
-        .onComplete(ar -> {
+        .onComplete(ar -> guard(() -> {
           if (finished || !thisCall.equals(callId)) {
             return;
           }
@@ -193,7 +196,38 @@ final class ChatExchange {
           } else if (reply instanceof ProviderReply.Failed failed) {
             attemptFailed(failed.failure());
           }
-        });
+        }));
+  }
+
+  /**
+   * Runs one step of the exchange so that a bug in it ends the request with an error instead of
+   * leaving the client waiting forever.
+   */
+  private void guard(Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      LOG.error("Request {} failed inside the gateway", requestId, e);
+      closeStreamConsumer();
+      if (current != null && callId != null) {
+        control(CallControl.Action.CANCEL);
+      }
+      if (!finished) {
+        record(Failure.INTERNAL.key(), Failure.INTERNAL.status(), Usage.NONE);
+      }
+      if (response.ended()) {
+        return;
+      }
+      if (!response.headWritten()) {
+        sendError(Failure.INTERNAL.status(), new ApiError(Failure.INTERNAL,
+            "The gateway failed to handle the request.", null).toOpenAi());
+      } else if (relay != null) {
+        response.end(relay.failure(Failure.INTERNAL.code(), "The gateway failed while"
+            + " streaming; the answer is incomplete.").frame());
+      } else {
+        response.end();
+      }
+    }
   }
 
   private void completed(ProviderReply.Completed done) {
@@ -216,7 +250,14 @@ final class ChatExchange {
     relay = translator.stream(new Translator.StreamContext("chatcmpl-" + requestIdForChunks(),
         request.model(), request.includeUsage()));
     heldBack.clear();
-    streamConsumer = bus.localConsumer(address, this::onStreamEvent);
+    String thisCall = callId;
+    contentTimer = vertx.setTimer(current.firstByteMs(), id -> guard(() -> {
+      // Some providers keep a stream alive with empty chunks; that is not an answer.
+      if (!finished && !committed && thisCall.equals(callId)) {
+        abandonAttempt(ProviderFailure.of(ProviderFailure.Kind.FIRST_BYTE_TIMEOUT));
+      }
+    }));
+    streamConsumer = bus.localConsumer(address, message -> guard(() -> onStreamEvent(message)));
     ProviderCall call = new ProviderCall(callId, requestId, current, body, address);
     bus.send(Addresses.providerCall(current.provider()), call, LOCAL);
   }
@@ -234,6 +275,8 @@ final class ChatExchange {
         heldBack.addAll(out);
         if (relay.hasContent()) {
           commit();
+        } else if (heldBack.size() > MAX_HELD_BACK) {
+          abandonAttempt(ProviderFailure.of(ProviderFailure.Kind.PROTOCOL));
         }
       }
     } else if (event instanceof StreamEvent.End) {
@@ -270,8 +313,16 @@ final class ChatExchange {
     }
   }
 
+  /** Gives up on the current streaming attempt before content, and moves on. */
+  private void abandonAttempt(ProviderFailure failure) {
+    control(CallControl.Action.CANCEL);
+    closeStreamConsumer();
+    attemptFailed(failure);
+  }
+
   private void commit() {
     committed = true;
+    vertx.cancelTimer(contentTimer);
     ttfbNanos = System.nanoTime() - startedNanos;
     routingHeaders();
     response.setStatusCode(200)
@@ -288,7 +339,9 @@ final class ChatExchange {
     if (!upstreamPaused && response.writeQueueFull()) {
       upstreamPaused = true;
       control(CallControl.Action.PAUSE);
+      long stall = vertx.setTimer(current.idleMs(), id -> guard(this::clientTooSlow));
       response.drainHandler(v -> {
+        vertx.cancelTimer(stall);
         upstreamPaused = false;
         control(CallControl.Action.RESUME);
       });
@@ -361,6 +414,21 @@ final class ChatExchange {
     }
   }
 
+  /** A client that stops reading must not hold an upstream connection forever. */
+  private void clientTooSlow() {
+    if (finished || !upstreamPaused) {
+      return;
+    }
+    LOG.info("Request {}: the client stopped reading; closing the stream", requestId);
+    control(CallControl.Action.CANCEL);
+    attempts.add(attempt(Failure.CLIENT_TOO_SLOW.key()));
+    closeStreamConsumer();
+    Usage usage = relay.reportedUsage() != null ? relay.reportedUsage()
+        : estimate(relay.deliveredChars());
+    record(Failure.CLIENT_TOO_SLOW.key(), Failure.CLIENT_TOO_SLOW.status(), usage);
+    response.reset();
+  }
+
   private void onClientGone() {
     if (finished) {
       return;
@@ -387,6 +455,7 @@ final class ChatExchange {
   }
 
   private void closeStreamConsumer() {
+    vertx.cancelTimer(contentTimer);
     if (streamConsumer != null) {
       streamConsumer.unregister();
       streamConsumer = null;
@@ -430,7 +499,6 @@ final class ChatExchange {
     if (finished) {
       return;
     }
-    finished = true;
     boolean served = current != null && !attempts.isEmpty()
         && (outcome.equals("success") || usage.completionTokens() > 0);
     long cost = served ? CostCalculator.costMicros(usage, current.pricing()) : 0;
@@ -440,6 +508,7 @@ final class ChatExchange {
         served ? current.provider() : null, served ? current.upstreamModel() : null,
         request.stream(), outcome, status, List.copyOf(attempts), usage, cost, latencyMs,
         ttfbNanos < 0 ? 0 : ttfbNanos / 1_000_000);
+    finished = true;
     bus.send(Addresses.USAGE_RECORD, record, LOCAL);
     LOG.info("request_id={} key_id={} model={} provider={} status={} outcome={} attempts={}"
             + " latency_ms={}", requestId, key.keyId(), printable(request.model()),

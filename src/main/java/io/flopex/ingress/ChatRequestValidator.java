@@ -55,6 +55,10 @@ public final class ChatRequestValidator {
   private static final Set<String> ROLES =
       Set.of("system", "developer", "user", "assistant", "tool", "function");
 
+  static final int MAX_MODEL_LENGTH = 256;
+  /** Warnings beyond this many are counted, not listed, to keep the header small. */
+  static final int MAX_WARNINGS = 10;
+
   private ChatRequestValidator() {}
 
   public static Validated validate(Buffer raw) {
@@ -82,8 +86,14 @@ public final class ChatRequestValidator {
         warnings.add("unsupported field '" + printable(name) + "' was dropped");
       }
     }
+    if (warnings.size() > MAX_WARNINGS) {
+      int more = warnings.size() - MAX_WARNINGS;
+      warnings.subList(MAX_WARNINGS, warnings.size()).clear();
+      warnings.add(more + " more unsupported fields were dropped");
+    }
     JsonObject request = new JsonObject(forwarded);
     checkModel(request);
+    checkFinite(request);
     checkMessages(request);
     optionalType(request, "stream", Boolean.class, "a boolean");
     optionalType(request, "stream_options", JsonObject.class, "an object");
@@ -112,6 +122,20 @@ public final class ChatRequestValidator {
       throw new ApiError(Failure.INVALID_REQUEST, model == null
           ? "'model' is required." : "'model' must be a non-empty string.", "model");
     }
+    if (s.length() > MAX_MODEL_LENGTH || !s.codePoints().allMatch(c -> c >= 0x20 && c != 0x7F)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'model' must be at most " + MAX_MODEL_LENGTH
+          + " printable characters.", "model");
+    }
+  }
+
+  /** Numbers too large for a double arrive as infinities; no provider field accepts one. */
+  private static void checkFinite(JsonObject request) {
+    for (Map.Entry<String, Object> field : request) {
+      if (field.getValue() instanceof Double d && !Double.isFinite(d)) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'" + field.getKey() + "' is out of range.",
+            field.getKey());
+      }
+    }
   }
 
   private static void checkMessages(JsonObject request) {
@@ -139,7 +163,7 @@ public final class ChatRequestValidator {
       }
       if (!ROLES.contains(r)) {
         throw new ApiError(Failure.INVALID_REQUEST, "'" + at + ".role' must be one of system,"
-            + " developer, user, assistant, tool.", at + ".role");
+            + " developer, user, assistant, tool, function.", at + ".role");
       }
       Object content = message.getValue("content");
       if (content != null && !(content instanceof String) && !(content instanceof JsonArray)) {

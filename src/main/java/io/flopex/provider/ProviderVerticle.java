@@ -124,6 +124,33 @@ public final class ProviderVerticle extends VerticleBase {
         .onFailure(state::onConnectFailure);
   }
 
+  /**
+   * The parts of a provider's error that may reach the client: text fields only, with this
+   * provider's key and address taken out, since some providers echo the request back.
+   */
+  private JsonObject scrub(JsonObject error) {
+    JsonObject out = new JsonObject();
+    for (String field : new String[] {"message", "type", "param", "code"}) {
+      Object value = error.getValue(field);
+      if (value instanceof String || value instanceof Number) {
+        out.put(field, redact(value.toString()));
+      }
+    }
+    return out;
+  }
+
+  private String redact(String text) {
+    String key = provider.apiKey();
+    String out = text.replace(key, "[redacted]");
+    if (key.length() >= 16) {
+      // Providers also echo a key in part, e.g. its first and last characters around stars.
+      out = out.replace(key.substring(0, 8), "[redacted]")
+          .replace(key.substring(key.length() - 8), "[redacted]");
+    }
+    String host = provider.baseUrl().getHost();
+    return out.replace(provider.baseUrl().toString(), "[provider]").replace(host, "[provider]");
+  }
+
   /** The state of one upstream call, confined to this verticle's event loop. */
   private final class ActiveCall implements SseParser.Listener {
 
@@ -137,6 +164,7 @@ public final class ProviderVerticle extends VerticleBase {
     private boolean paused;
     private boolean firstByteSeen;
     private boolean sawDone;
+    private boolean responseEnded;
     private SseParser parser;
     private UpstreamDialect.StreamWatch watch;
 
@@ -207,8 +235,8 @@ public final class ProviderVerticle extends VerticleBase {
         JsonObject error = null;
         if (status == 400 || status == 404 || status == 409 || status == 413 || status == 422) {
           JsonObject parsed = JsonSupport.parseObject(body);
-          error = parsed != null && parsed.getValue("error") instanceof JsonObject e ? e
-              : new JsonObject();
+          error = scrub(parsed != null && parsed.getValue("error") instanceof JsonObject e ? e
+              : new JsonObject());
         }
         fail(new ProviderFailure(Kind.HTTP_STATUS, status, retryAfter, error));
       });
@@ -254,6 +282,7 @@ public final class ProviderVerticle extends VerticleBase {
         parser.feed(chunk);
       });
       resp.endHandler(v -> {
+        responseEnded = true;
         if (done) {
           return;
         }
@@ -278,6 +307,14 @@ public final class ProviderVerticle extends VerticleBase {
       if (data.equals("[DONE]")) {
         sawDone = true;
         watch.isError(event, null);
+        // The answer is complete: end it now, even if the provider keeps the response open.
+        finish();
+        send(new StreamEvent.End(call.callId()));
+        vertx.setTimer(provider.timeouts().idleMs(), id -> {
+          if (!responseEnded) {
+            abort();
+          }
+        });
         return;
       }
       JsonObject json = JsonSupport.parseObject(data);

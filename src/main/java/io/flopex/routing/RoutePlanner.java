@@ -29,7 +29,8 @@ public final class RoutePlanner {
       for (EndpointConfig endpoint : model.endpoints()) {
         ProviderConfig provider = providers.get(endpoint.provider());
         routes.add(new Route(provider.id(), provider.kind(), endpoint.upstreamModel(),
-            endpoint.pricing(), provider.timeouts().connectMs() + provider.timeouts().responseMs()));
+            endpoint.pricing(), provider.timeouts().connectMs() + provider.timeouts().responseMs(),
+            provider.timeouts().firstByteMs(), provider.timeouts().idleMs()));
       }
       plans.put(model.id(), new RoutePlan(model.id(), List.copyOf(routes), maxAttempts));
     }

@@ -2,6 +2,7 @@ package io.flopex.usage;
 
 import io.flopex.bus.Usage;
 import io.flopex.config.Pricing;
+import java.math.BigInteger;
 
 /**
  * The cost of one answer in micro-USD, from integer prices per million tokens. Each token is
@@ -20,20 +21,20 @@ public final class CostCalculator {
     long plainPrompt = usage.promptTokens() - cached - written;
     long reasoning = Math.min(usage.reasoningTokens(), usage.completionTokens());
     long plainCompletion = usage.completionTokens() - reasoning;
-    long microsTimesMillion = sum(
-        Math.multiplyExact(plainPrompt, pricing.promptPerMillion()),
-        Math.multiplyExact(cached, pricing.cachedPromptPerMillion()),
-        Math.multiplyExact(written, pricing.cacheWritePerMillion()),
-        Math.multiplyExact(plainCompletion, pricing.completionPerMillion()),
-        Math.multiplyExact(reasoning, pricing.reasoningPerMillion()));
-    return (microsTimesMillion + 999_999) / 1_000_000;
+    // Counts come from upstream: exact arithmetic that cannot overflow, whatever they claim.
+    BigInteger microsTimesMillion = product(plainPrompt, pricing.promptPerMillion())
+        .add(product(cached, pricing.cachedPromptPerMillion()))
+        .add(product(written, pricing.cacheWritePerMillion()))
+        .add(product(plainCompletion, pricing.completionPerMillion()))
+        .add(product(reasoning, pricing.reasoningPerMillion()));
+    BigInteger micros = microsTimesMillion.add(ROUND_UP).divide(MILLION);
+    return micros.bitLength() < 64 ? micros.longValue() : Long.MAX_VALUE;
   }
 
-  private static long sum(long... parts) {
-    long total = 0;
-    for (long part : parts) {
-      total = Math.addExact(total, part);
-    }
-    return total;
+  private static final BigInteger MILLION = BigInteger.valueOf(1_000_000);
+  private static final BigInteger ROUND_UP = BigInteger.valueOf(999_999);
+
+  private static BigInteger product(long tokens, long pricePerMillion) {
+    return BigInteger.valueOf(tokens).multiply(BigInteger.valueOf(pricePerMillion));
   }
 }

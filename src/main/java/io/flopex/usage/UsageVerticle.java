@@ -7,6 +7,7 @@ import io.flopex.db.UsageStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.pgclient.PgException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,6 +89,14 @@ public final class UsageVerticle extends VerticleBase {
           }
         })
         .onFailure(err -> {
+          if (rejectedForContent(err)) {
+            // One bad row must not hold back the rows behind it: write them one at a time.
+            insertEach(batch, 0).onComplete(v -> {
+              writing = false;
+              flush();
+            });
+            return;
+          }
           writing = false;
           for (int i = batch.size() - 1; i >= 0; i--) {
             pending.addFirst(batch.get(i));
@@ -102,6 +111,30 @@ public final class UsageVerticle extends VerticleBase {
             });
           }
         });
+  }
+
+  /** Whether PostgreSQL refused the data itself (SQLSTATE classes 22 and 23), not the connection. */
+  private static boolean rejectedForContent(Throwable err) {
+    return err instanceof PgException pg && pg.getSqlState() != null
+        && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
+  }
+
+  private Future<Void> insertEach(List<UsageRecord> batch, int index) {
+    if (index == batch.size()) {
+      return Future.succeededFuture();
+    }
+    UsageRecord record = batch.get(index);
+    return store.insert(List.of(record))
+        .recover(err -> {
+          if (rejectedForContent(err)) {
+            LOG.error("Usage row {} of request {} was refused by the database and dropped: {}",
+                record.id(), record.requestId(), ((PgException) err).getSqlState());
+            return Future.succeededFuture();
+          }
+          pending.addFirst(record);
+          return Future.succeededFuture();
+        })
+        .compose(v -> insertEach(batch, index + 1));
   }
 
   /** Writes what is waiting, retrying a few times; used when the node shuts down. */

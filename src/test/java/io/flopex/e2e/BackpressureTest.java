@@ -32,7 +32,7 @@ class BackpressureTest {
       pump(resp, piece, total, written, upstreamBlocked);
     });
     JsonObject timeouts = new JsonObject().put("connectMs", 1000).put("firstByteMs", 5000)
-        .put("idleMs", 2000).put("responseMs", 10000);
+        .put("idleMs", 3000).put("responseMs", 10000);
     try (Gateway gateway = Gateway.builder(vertx)
         .provider("a", "openai-compatible", upstream.baseUrl(), "sk-a", timeouts)
         .model("m", "a")
@@ -40,10 +40,9 @@ class BackpressureTest {
         SseClient client = SseClient.open(gateway, Chunks.request(true, ""))) {
       assertThat(client.next()).contains(piece);
 
-      // With the client not reading, the provider's socket must fill up and stay blocked,
-      // even past the idle timeout, which measures the provider, not the client.
+      // With the client not reading, the provider's socket must fill up and stay blocked.
       await().atMost(Duration.ofSeconds(10)).untilTrue(upstreamBlocked);
-      await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(4))
+      await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3))
           .until(() -> written.get() < total);
 
       int received = 1;
@@ -55,6 +54,34 @@ class BackpressureTest {
       }
       assertThat(event).isEqualTo("[DONE]");
       assertThat(received).isEqualTo(total);
+    } finally {
+      upstream.close();
+      Sync.await(vertx.close());
+    }
+  }
+
+  @Test
+  void clientThatStopsReadingIsCutOffAfterTheIdleTimeout() {
+    Vertx vertx = Vertx.vertx();
+    FakeUpstream upstream = FakeUpstream.start(vertx);
+    String piece = "q".repeat(8 * 1024);
+    upstream.always((req, resp, v) -> {
+      resp.setStatusCode(200).setChunked(true).putHeader("content-type", "text/event-stream");
+      pump(resp, piece, 100_000, new AtomicInteger(), new AtomicBoolean());
+    });
+    JsonObject timeouts = new JsonObject().put("connectMs", 1000).put("firstByteMs", 5000)
+        .put("idleMs", 1000).put("responseMs", 10000);
+    String requestId = java.util.UUID.randomUUID().toString();
+    try (Gateway gateway = Gateway.builder(vertx)
+        .provider("a", "openai-compatible", upstream.baseUrl(), "sk-a", timeouts)
+        .model("m", "a")
+        .start();
+        SseClient client = SseClient.open(gateway, Chunks.request(true, ""), requestId)) {
+      assertThat(client.next()).contains(piece);
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> !upstream.closedAtNanos().isEmpty());
+      assertThat(gateway.awaitUsageRow(requestId).getString("outcome"))
+          .isEqualTo("client_too_slow");
     } finally {
       upstream.close();
       Sync.await(vertx.close());
