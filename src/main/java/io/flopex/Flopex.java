@@ -163,12 +163,15 @@ public final class Flopex {
       byte[] bytes = new byte[32];
       new SecureRandom().nextBytes(bytes);
       String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-      Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
       try {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException ignored) {
-        // not a POSIX file system; the data directory's own permissions apply
+        // Created readable by its owner only, never briefly with the default permissions.
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("rw-------")));
+      } catch (UnsupportedOperationException notPosix) {
+        Files.createFile(file);
       }
+      Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
       LOG.info("Admin token: generated and written to {}", file.toAbsolutePath());
       return token;
     } catch (IOException e) {

@@ -30,9 +30,11 @@ final class AdminApi {
     this.services = services;
   }
 
-  void mount(Router router, BodyHandler body) {
-    router.post("/admin/v1/accounts").handler(body).handler(this::createAccount);
-    router.post("/admin/v1/accounts/:id/keys").handler(body).handler(this::createKey);
+  void mount(Router router, BodyTimeoutHandler bodyTimeout, BodyHandler body) {
+    router.post("/admin/v1/accounts").handler(bodyTimeout).handler(body)
+        .handler(this::createAccount);
+    router.post("/admin/v1/accounts/:id/keys").handler(bodyTimeout).handler(body)
+        .handler(this::createKey);
     router.get("/admin/v1/accounts/:id/keys").handler(this::listKeys);
     router.delete("/admin/v1/keys/:id").handler(this::revokeKey);
     router.get("/admin/v1/usage").handler(this::usage);
@@ -70,8 +72,11 @@ final class AdminApi {
 
   private void listKeys(RoutingContext ctx) {
     UUID account = uuid(ctx.pathParam("id"), "id");
-    reply(ctx, services.accounts().listKeys(account)
-        .map(keys -> new JsonObject().put("object", "list").put("data", keys)), 200);
+    reply(ctx, services.accounts().accountExists(account).compose(exists -> exists
+        ? services.accounts().listKeys(account)
+            .map(keys -> new JsonObject().put("object", "list").put("data", keys))
+        : Future.failedFuture(new ApiError(Failure.NOT_FOUND, "No account with id '" + account
+            + "'.", "id"))), 200);
   }
 
   private void revokeKey(RoutingContext ctx) {

@@ -24,6 +24,15 @@ final class BodyTimeoutHandler implements PlatformHandler {
 
   @Override
   public void handle(RoutingContext ctx) {
+    String type = ctx.request().getHeader("content-type");
+    if (type != null && type.regionMatches(true, 0, "multipart/", 0, 10)) {
+      IngressVerticle.errorAndClose(ctx, new ApiError(Failure.UNSUPPORTED_MEDIA_TYPE,
+          "Send the request as JSON ('Content-Type: application/json').", null));
+      return;
+    }
+    // The body is JSON whatever the client labelled it (curl -d says form-urlencoded); reading it
+    // as a form would only cost memory and fail on long bodies.
+    ctx.request().headers().set("content-type", "application/json");
     long timer = vertx.setTimer(timeoutMs, id -> {
       if (!ctx.response().headWritten()) {
         ApiError error = new ApiError(Failure.REQUEST_TIMEOUT, "The request body was not"

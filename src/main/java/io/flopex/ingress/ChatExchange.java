@@ -70,6 +70,8 @@ final class ChatExchange {
   private final Instant startedAt = Instant.now();
   private final List<AttemptRecord> attempts = new ArrayList<>();
   private final Set<Integer> tried = new HashSet<>();
+  /** One id for every chunk of the answer, whichever attempt produced it. */
+  private final String completionId = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
 
   private RoutePlan plan;
   private Route current;
@@ -247,8 +249,8 @@ final class ChatExchange {
 
   private void startStream(JsonObject body) {
     String address = Addresses.stream(callId);
-    relay = translator.stream(new Translator.StreamContext("chatcmpl-" + requestIdForChunks(),
-        request.model(), request.includeUsage()));
+    relay = translator.stream(new Translator.StreamContext(completionId, request.model(),
+        request.includeUsage()));
     heldBack.clear();
     String thisCall = callId;
     contentTimer = vertx.setTimer(current.firstByteMs(), id -> guard(() -> {
@@ -513,10 +515,6 @@ final class ChatExchange {
     LOG.info("request_id={} key_id={} model={} provider={} status={} outcome={} attempts={}"
             + " latency_ms={}", requestId, key.keyId(), printable(request.model()),
         served ? current.provider() : "-", status, outcome, attempts.size(), latencyMs);
-  }
-
-  private String requestIdForChunks() {
-    return requestId.replaceAll("[^A-Za-z0-9]", "");
   }
 
   /** Model names come from the client; keep them short and printable in messages and logs. */

@@ -72,7 +72,7 @@ public final class IngressVerticle extends VerticleBase {
     for (String path : new String[] {"/v1/models", "/models"}) {
       router.get(path).handler(this::models);
     }
-    new AdminApi(services).mount(router, body);
+    new AdminApi(services).mount(router, bodyTimeout, body);
 
     router.errorHandler(404, ctx -> error(ctx, new ApiError(Failure.NOT_FOUND,
         "No such route: " + ctx.request().method() + " " + ChatExchange.printable(

@@ -36,7 +36,7 @@ public final class OpenAiChatPassThrough implements Translator {
 
   @Override
   public Translated response(JsonObject upstreamBody, String clientModel) {
-    if (!(upstreamBody.getValue("choices") instanceof JsonArray)) {
+    if (!(upstreamBody.getValue("choices") instanceof JsonArray choices) || choices.isEmpty()) {
       return null;
     }
     JsonObject body = new JsonObject(new LinkedHashMap<>(upstreamBody.getMap()));
