@@ -11,7 +11,14 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -57,23 +64,76 @@ public final class Database implements AutoCloseable {
     try {
       Files.createDirectories(dir);
       stopOrphan(dir);
+      String password = password(dataDir.toAbsolutePath().normalize().resolve("postgres-password"));
       EmbeddedPostgres pg = EmbeddedPostgres.builder()
           .setDataDirectory(dir)
           .setCleanDataDirectory(false)
           .setRegisterShutdownHook(false)
+          .setConnectConfig("password", password)
           // The library tunes PostgreSQL for throwaway test data; these are durable data.
           .setServerConfig("fsync", "on")
           .setServerConfig("synchronous_commit", "on")
           .setServerConfig("full_page_writes", "on")
           .start();
+      requirePassword(pg, dir, password);
       PgConnectOptions options = new PgConnectOptions()
           .setHost("127.0.0.1")
           .setPort(pg.getPort())
           .setDatabase("postgres")
-          .setUser("postgres");
+          .setUser("postgres")
+          .setPassword(password);
       return new Database(options, pg, "embedded PostgreSQL in " + dir + " on port " + pg.getPort());
     } catch (IOException e) {
       throw new UncheckedIOException("could not start the embedded PostgreSQL in " + dir, e);
+    }
+  }
+
+  /** The embedded server's password, generated on first start and readable by its owner only. */
+  private static String password(Path file) throws IOException {
+    if (Files.exists(file)) {
+      String existing = Files.readString(file, StandardCharsets.UTF_8).trim();
+      if (!existing.isEmpty()) {
+        return existing;
+      }
+      Files.delete(file);
+    }
+    byte[] bytes = new byte[24];
+    new SecureRandom().nextBytes(bytes);
+    String password = HexFormat.of().formatHex(bytes);
+    try {
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException notPosix) {
+      Files.createFile(file);
+    }
+    Files.writeString(file, password + "\n", StandardCharsets.UTF_8);
+    return password;
+  }
+
+  /**
+   * The embedded server starts out trusting every local connection, which would let any user of
+   * the machine in as superuser. On first start, set the password and require it from then on.
+   */
+  private static void requirePassword(EmbeddedPostgres pg, Path dir, String password)
+      throws IOException {
+    Path hba = dir.resolve("pg_hba.conf");
+    String rules = Files.readString(hba, StandardCharsets.UTF_8);
+    if (!rules.lines().anyMatch(line -> !line.startsWith("#") && line.contains("trust"))) {
+      return;
+    }
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("SET password_encryption = 'scram-sha-256'");
+      s.execute("ALTER USER postgres PASSWORD '" + password + "'");
+      StringBuilder secured = new StringBuilder();
+      for (String line : rules.lines().toList()) {
+        secured.append(line.startsWith("#") ? line : line.replace("trust", "scram-sha-256"))
+            .append('\n');
+      }
+      Files.writeString(hba, secured.toString(), StandardCharsets.UTF_8);
+      s.execute("SELECT pg_reload_conf()");
+    } catch (SQLException e) {
+      throw new IOException("could not secure the embedded PostgreSQL", e);
     }
   }
 
