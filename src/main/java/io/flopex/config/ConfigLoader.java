@@ -31,6 +31,8 @@ public final class ConfigLoader {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
   private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
+  /** No model costs this much; a larger number is a typo, and would overflow. */
+  private static final BigDecimal MAX_PRICE_USD = BigDecimal.valueOf(1_000_000);
 
   private final Function<String, String> env;
 
@@ -39,6 +41,14 @@ public final class ConfigLoader {
   }
 
   public FlopexConfig load(JsonObject doc) {
+    known(doc, "", Set.of("server", "database", "dataDir", "adminToken", "routing", "usage",
+        "retention", "providers", "models"));
+    known(object(doc, "server"), "server.", Set.of("host", "port", "maxBodyBytes",
+        "bodyTimeoutMs", "maxSseEventBytes", "instances", "shutdownGraceMs"));
+    known(object(doc, "database"), "database.", Set.of("url", "poolSize"));
+    known(object(doc, "routing"), "routing.", Set.of("maxAttempts"));
+    known(object(doc, "usage"), "usage.", Set.of("batchSize", "flushIntervalMs", "maxPending"));
+    known(object(doc, "retention"), "retention.", Set.of("usageDays", "intervalMinutes"));
     JsonObject server = object(doc, "server");
     int port = intValue(server, "server.port", 8080, 0, 65535);
     String portVar = env.apply("FLOPEX_PORT");
@@ -101,6 +111,10 @@ public final class ConfigLoader {
     for (int i = 0; i < array.size(); i++) {
       String key = "providers[" + i + "]";
       JsonObject p = element(array, i, key);
+      known(p, key + ".", Set.of("id", "kind", "baseUrl", "apiKey", "timeouts",
+          "maxConnections", "headers"));
+      known(object(p, "timeouts"), key + ".timeouts.", Set.of("connectMs", "firstByteMs",
+          "idleMs", "responseMs"));
       String id = requiredString(p, key + ".id");
       if (!id.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
         throw new ConfigException(key + ".id: '" + id
@@ -161,6 +175,7 @@ public final class ConfigLoader {
     for (int i = 0; i < array.size(); i++) {
       String key = "models[" + i + "]";
       JsonObject m = element(array, i, key);
+      known(m, key + ".", Set.of("id", "contextLength", "endpoints"));
       String id = requiredString(m, key + ".id");
       if (!ids.add(id)) {
         throw new ConfigException(key + ".id: duplicate model id '" + id + "'");
@@ -174,6 +189,7 @@ public final class ConfigLoader {
       for (int j = 0; j < eps.size(); j++) {
         String ek = key + ".endpoints[" + j + "]";
         JsonObject e = element(eps, j, ek);
+        known(e, ek + ".", Set.of("provider", "upstreamModel", "pricing"));
         String provider = requiredString(e, ek + ".provider");
         if (!declaredProviders.contains(provider)) {
           throw new ConfigException(ek + ".provider: no provider with id '" + provider + "'");
@@ -199,6 +215,7 @@ public final class ConfigLoader {
       throw new ConfigException(key + ": every endpoint needs a price (USD per million tokens);"
           + " write { prompt: 0, completion: 0 } for a free one");
     }
+    known(p, key + ".", Set.of("prompt", "completion", "cacheRead", "cacheWrite", "reasoning"));
     long prompt = microsPerMillion(p, key + ".prompt", true);
     long completion = microsPerMillion(p, key + ".completion", true);
     long cacheRead = p.containsKey("cacheRead")
@@ -224,6 +241,9 @@ public final class ConfigLoader {
     }
     if (usd.signum() < 0) {
       throw new ConfigException(key + ": must not be negative");
+    }
+    if (usd.compareTo(MAX_PRICE_USD) > 0) {
+      throw new ConfigException(key + ": above " + MAX_PRICE_USD + " USD per million tokens");
     }
     BigDecimal micros = usd.multiply(MILLION);
     try {
@@ -266,6 +286,16 @@ public final class ConfigLoader {
       return uri;
     } catch (URISyntaxException e) {
       throw new ConfigException(key + ": not a valid URL");
+    }
+  }
+
+  /** A misspelt key would silently keep its default: refuse it instead, naming it. */
+  private static void known(JsonObject object, String prefix, Set<String> keys) {
+    for (String field : object.fieldNames()) {
+      if (!keys.contains(field)) {
+        throw new ConfigException(prefix + field + ": unknown key; expected one of "
+            + String.join(", ", new java.util.TreeSet<>(keys)));
+      }
     }
   }
 
