@@ -7,7 +7,8 @@ import java.util.stream.Collectors;
 public enum ProviderKind {
   OPENAI("openai"),
   OPENAI_COMPATIBLE("openai-compatible"),
-  ANTHROPIC("anthropic");
+  ANTHROPIC("anthropic"),
+  GEMINI("gemini");
 
   private final String configName;
 

@@ -224,7 +224,7 @@ public final class ProviderVerticle extends VerticleBase {
 
     private void readError(HttpClientResponse resp) {
       int status = resp.statusCode();
-      long retryAfter = RetryAfter.parseMillis(resp.headers());
+      long retryAfterHeader = RetryAfter.parseMillis(resp.headers());
       Buffer body = Buffer.buffer();
       resp.handler(chunk -> {
         if (body.length() < MAX_ERROR_BODY) {
@@ -232,6 +232,8 @@ public final class ProviderVerticle extends VerticleBase {
         }
       });
       resp.endHandler(v -> {
+        long retryAfter = retryAfterHeader > 0 ? retryAfterHeader
+            : RetryAfter.fromBody(JsonSupport.parseObject(body));
         JsonObject error = null;
         if (status == 400 || status == 404 || status == 409 || status == 413 || status == 422) {
           JsonObject parsed = JsonSupport.parseObject(body);

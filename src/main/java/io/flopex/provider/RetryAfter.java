@@ -1,6 +1,8 @@
 package io.flopex.provider;
 
 import io.vertx.core.MultiMap;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -39,6 +41,28 @@ final class RetryAfter {
     } catch (DateTimeParseException e) {
       return 0;
     }
+  }
+
+  /**
+   * Google reports the delay in the error body instead, as a {@code RetryInfo} detail with a
+   * {@code retryDelay} such as {@code "34.4s"}; 0 when there is none.
+   */
+  static long fromBody(JsonObject body) {
+    if (body == null || !(body.getValue("error") instanceof JsonObject error)
+        || !(error.getValue("details") instanceof JsonArray details)) {
+      return 0;
+    }
+    for (Object d : details) {
+      if (d instanceof JsonObject detail && detail.getValue("retryDelay") instanceof String delay
+          && delay.endsWith("s")) {
+        try {
+          return clamp((long) (Double.parseDouble(delay.substring(0, delay.length() - 1)) * 1000));
+        } catch (NumberFormatException ignored) {
+          return 0;
+        }
+      }
+    }
+    return 0;
   }
 
   private static long clamp(long ms) {

@@ -34,6 +34,7 @@ interface UpstreamDialect {
     return switch (provider.kind()) {
       case OPENAI, OPENAI_COMPATIBLE -> new OpenAiWire(provider);
       case ANTHROPIC -> new AnthropicWire(provider);
+      case GEMINI -> new GeminiWire(provider);
     };
   }
 }

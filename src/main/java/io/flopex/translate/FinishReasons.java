@@ -8,6 +8,21 @@ public final class FinishReasons {
 
   private FinishReasons() {}
 
+  /** Gemini's {@code finishReason}; a function call ends with STOP, so the caller says so. */
+  public static String fromGemini(String finishReason, boolean calledFunction) {
+    if (finishReason == null) {
+      return calledFunction ? "tool_calls" : "stop";
+    }
+    return switch (finishReason) {
+      case "STOP" -> calledFunction ? "tool_calls" : "stop";
+      case "MAX_TOKENS" -> "length";
+      case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+          "LANGUAGE" -> "content_filter";
+      case "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL" -> "tool_calls";
+      default -> "stop";
+    };
+  }
+
   public static String fromAnthropic(String stopReason) {
     if (stopReason == null) {
       return "stop";

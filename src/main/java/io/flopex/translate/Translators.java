@@ -2,6 +2,7 @@ package io.flopex.translate;
 
 import io.flopex.config.ProviderKind;
 import io.flopex.translate.anthropic.OpenAiChatToAnthropic;
+import io.flopex.translate.gemini.OpenAiChatToGemini;
 import io.flopex.translate.openai.OpenAiChatPassThrough;
 
 /** Picks the translator for a client dialect and a provider's wire format. */
@@ -9,6 +10,7 @@ public final class Translators {
 
   private static final Translator OPENAI_CHAT_TO_OPENAI = new OpenAiChatPassThrough();
   private static final Translator OPENAI_CHAT_TO_ANTHROPIC = new OpenAiChatToAnthropic();
+  private static final Translator OPENAI_CHAT_TO_GEMINI = new OpenAiChatToGemini();
 
   private Translators() {}
 
@@ -17,6 +19,7 @@ public final class Translators {
       case OPENAI_CHAT -> switch (provider) {
         case OPENAI, OPENAI_COMPATIBLE -> OPENAI_CHAT_TO_OPENAI;
         case ANTHROPIC -> OPENAI_CHAT_TO_ANTHROPIC;
+        case GEMINI -> OPENAI_CHAT_TO_GEMINI;
       };
     };
   }
