@@ -143,7 +143,7 @@ final class ChatExchange {
     }
     tried.add(index);
     Route route = plan.routes().get(index);
-    Translator candidate = Translators.forPair(ClientFormat.OPENAI_CHAT, route.kind());
+    Translator candidate = Translators.forPair(request.format(), route.kind());
     List<String> warnings = new ArrayList<>();
     JsonObject body;
     try {
@@ -222,7 +222,7 @@ final class ChatExchange {
       }
       if (!response.headWritten()) {
         sendError(Failure.INTERNAL.status(), new ApiError(Failure.INTERNAL,
-            "The gateway failed to handle the request.", null).toOpenAi());
+            "The gateway failed to handle the request.", null).body(request.format()));
       } else if (relay != null) {
         response.end(relay.failure(Failure.INTERNAL.code(), "The gateway failed while"
             + " streaming; the answer is incomplete.").frame());
@@ -366,11 +366,13 @@ final class ChatExchange {
     JsonObject upstream = failure.clientError();
     String message = upstream.getValue("message") instanceof String s && !s.isBlank() ? s
         : "The provider rejected the request (HTTP " + failure.status() + ").";
-    JsonObject body = ApiError.openAiBody(message,
-        upstream.getValue("type") instanceof String t ? t : "invalid_request_error",
-        upstream.getValue("param") instanceof String p ? p : null,
-        upstream.getValue("code") != null ? upstream.getValue("code")
-            : Failure.UPSTREAM_CLIENT_ERROR.code());
+    JsonObject body = request.format() == ClientFormat.ANTHROPIC_MESSAGES
+        ? ApiError.anthropicBody(failure.status(), message)
+        : ApiError.openAiBody(message,
+            upstream.getValue("type") instanceof String t ? t : "invalid_request_error",
+            upstream.getValue("param") instanceof String p ? p : null,
+            upstream.getValue("code") != null ? upstream.getValue("code")
+                : Failure.UPSTREAM_CLIENT_ERROR.code());
     record(Failure.UPSTREAM_CLIENT_ERROR.key(), failure.status(), Usage.NONE);
     routingHeaders();
     sendError(failure.status(), body);
@@ -404,7 +406,7 @@ final class ChatExchange {
       return;
     }
     record(error.failure().key(), error.status(), Usage.NONE);
-    sendError(error.status(), error.toOpenAi());
+    sendError(error.status(), error.body(request.format()));
   }
 
   private void sendError(int status, JsonObject body) {

@@ -1,6 +1,7 @@
 package io.flopex.ingress;
 
 import io.flopex.bus.Failure;
+import io.flopex.translate.ClientFormat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -23,8 +24,12 @@ import java.util.Set;
  */
 public final class ChatRequestValidator {
 
-  /** The request to forward and the warnings to send back. */
-  public record Validated(JsonObject request, List<String> warnings) {
+  /** The request to forward, the dialect it is written in, and the warnings to send back. */
+  public record Validated(JsonObject request, List<String> warnings, ClientFormat format) {
+
+    public Validated(JsonObject request, List<String> warnings) {
+      this(request, warnings, ClientFormat.OPENAI_CHAT);
+    }
 
     public String model() {
       return request.getString("model");
@@ -35,7 +40,8 @@ public final class ChatRequestValidator {
     }
 
     public boolean includeUsage() {
-      return request.getValue("stream_options") instanceof JsonObject o
+      return format == ClientFormat.OPENAI_CHAT
+          && request.getValue("stream_options") instanceof JsonObject o
           && Boolean.TRUE.equals(o.getValue("include_usage"));
     }
   }
@@ -86,11 +92,7 @@ public final class ChatRequestValidator {
         warnings.add("unsupported field '" + printable(name) + "' was dropped");
       }
     }
-    if (warnings.size() > MAX_WARNINGS) {
-      int more = warnings.size() - MAX_WARNINGS;
-      warnings.subList(MAX_WARNINGS, warnings.size()).clear();
-      warnings.add(more + " more unsupported fields were dropped");
-    }
+    capWarnings(warnings);
     JsonObject request = new JsonObject(forwarded);
     checkModel(request);
     checkFinite(request);
@@ -116,7 +118,7 @@ public final class ChatRequestValidator {
     return new Validated(request, List.copyOf(warnings));
   }
 
-  private static void checkModel(JsonObject request) {
+  static void checkModel(JsonObject request) {
     Object model = request.getValue("model");
     if (!(model instanceof String s) || s.isBlank()) {
       throw new ApiError(Failure.INVALID_REQUEST, model == null
@@ -128,8 +130,17 @@ public final class ChatRequestValidator {
     }
   }
 
+  /** Lists the first warnings and counts the rest, to keep the response header small. */
+  static void capWarnings(List<String> warnings) {
+    if (warnings.size() > MAX_WARNINGS) {
+      int more = warnings.size() - MAX_WARNINGS;
+      warnings.subList(MAX_WARNINGS, warnings.size()).clear();
+      warnings.add(more + " more unsupported fields were dropped");
+    }
+  }
+
   /** Numbers too large for a double arrive as infinities; no provider field accepts one. */
-  private static void checkFinite(JsonObject request) {
+  static void checkFinite(JsonObject request) {
     for (Map.Entry<String, Object> field : request) {
       if (field.getValue() instanceof Double d && !Double.isFinite(d)) {
         throw new ApiError(Failure.INVALID_REQUEST, "'" + field.getKey() + "' is out of range.",
@@ -214,7 +225,7 @@ public final class ChatRequestValidator {
   }
 
   /** Field names come from the client; keep the header they are echoed in safe and short. */
-  private static String printable(String name) {
+  static String printable(String name) {
     String cleaned = name.replaceAll("[^A-Za-z0-9_.-]", "?");
     return cleaned.length() > 64 ? cleaned.substring(0, 64) + "..." : cleaned;
   }

@@ -7,11 +7,13 @@ import io.flopex.bus.UsageRecord;
 import io.flopex.config.FlopexConfig;
 import io.flopex.config.ModelConfig;
 import io.flopex.db.AccountStore.KeyOwner;
+import io.flopex.translate.ClientFormat;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -44,6 +46,7 @@ public final class IngressVerticle extends VerticleBase {
   private static final String REQUEST_ID = "flopex.requestId";
   private static final String STARTED = "flopex.started";
   private static final String REJECTED = "flopex.rejected";
+  private static final String FORMAT = "flopex.format";
 
   private final Services services;
   private final FlopexConfig config;
@@ -69,6 +72,7 @@ public final class IngressVerticle extends VerticleBase {
     for (String path : new String[] {"/v1/chat/completions", "/chat/completions"}) {
       router.post(path).handler(bodyTimeout).handler(body).handler(this::chat);
     }
+    router.post("/v1/messages").handler(bodyTimeout).handler(body).handler(this::messages);
     for (String path : new String[] {"/v1/models", "/models"}) {
       router.get(path).handler(this::models);
     }
@@ -170,7 +174,14 @@ public final class IngressVerticle extends VerticleBase {
     // The key lookup is asynchronous: hold the body back until a body handler asks for it.
     ctx.request().pause();
     String path = ctx.normalizedPath();
+    if ("/v1/messages".equalsIgnoreCase(path)) {
+      ctx.put(FORMAT, ClientFormat.ANTHROPIC_MESSAGES);
+    }
     String authorization = ctx.request().getHeader("authorization");
+    if (authorization == null && ctx.request().getHeader("x-api-key") != null) {
+      // Anthropic's SDKs send the key this way.
+      authorization = "Bearer " + ctx.request().getHeader("x-api-key");
+    }
     if (path != null && path.regionMatches(true, 0, "/admin", 0, 6)) {
       String token = ApiKeyAuth.bearer(authorization);
       if (token != null
@@ -210,6 +221,16 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   private void chat(RoutingContext ctx) {
+    exchange(ctx, ChatRequestValidator::validate);
+  }
+
+  private void messages(RoutingContext ctx) {
+    exchange(ctx, MessagesRequestValidator::validate);
+  }
+
+  private void exchange(RoutingContext ctx,
+      java.util.function.Function<io.vertx.core.buffer.Buffer, ChatRequestValidator.Validated>
+          validator) {
     BodyTimeoutHandler.bodyReceived(ctx);
     if (ctx.response().headWritten()) {
       return;
@@ -217,7 +238,7 @@ public final class IngressVerticle extends VerticleBase {
     KeyOwner owner = ctx.get(OWNER);
     ChatRequestValidator.Validated request;
     try {
-      request = ChatRequestValidator.validate(ctx.body().buffer());
+      request = validator.apply(ctx.body().buffer());
     } catch (ApiError e) {
       ctx.response().putHeader("x-flopex-attempts", "0");
       recordRejected(ctx, e);
@@ -261,7 +282,13 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   static void error(RoutingContext ctx, ApiError error) {
-    json(ctx, error.status(), error.toOpenAi());
+    json(ctx, error.status(), error.body(format(ctx)));
+  }
+
+  /** The dialect errors on this request are written in: Anthropic's on /v1/messages. */
+  static ClientFormat format(RoutingContext ctx) {
+    ClientFormat format = ctx.get(FORMAT);
+    return format == null ? ClientFormat.OPENAI_CHAT : format;
   }
 
   /**
@@ -271,13 +298,27 @@ public final class IngressVerticle extends VerticleBase {
    */
   static void errorAndClose(RoutingContext ctx, ApiError error) {
     if (ctx.response().headWritten()) {
-      ctx.request().connection().close();
+      if (ctx.request().version() == HttpVersion.HTTP_2) {
+        ctx.response().reset();
+      } else {
+        ctx.request().connection().close();
+      }
       return;
+    }
+    boolean http2 = ctx.request().version() == HttpVersion.HTTP_2;
+    if (!http2) {
+      ctx.response().putHeader("connection", "close");
     }
     ctx.response().setStatusCode(error.status())
         .putHeader("content-type", "application/json")
-        .putHeader("connection", "close")
-        .end(error.toOpenAi().toBuffer())
-        .onComplete(v -> ctx.request().connection().close());
+        .end(error.body(format(ctx)).toBuffer())
+        .onComplete(v -> {
+          if (!http2) {
+            ctx.request().connection().close();
+          } else if (!ctx.request().isEnded()) {
+            // Other requests share an HTTP/2 connection: abandon this stream only.
+            ctx.response().reset();
+          }
+        });
   }
 }

@@ -3,5 +3,7 @@ package io.flopex.translate;
 /** The API dialect a client speaks to Flopex. */
 public enum ClientFormat {
   /** OpenAI Chat Completions: {@code POST /v1/chat/completions}. */
-  OPENAI_CHAT
+  OPENAI_CHAT,
+  /** Anthropic Messages: {@code POST /v1/messages}. */
+  ANTHROPIC_MESSAGES
 }

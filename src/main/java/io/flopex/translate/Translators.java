@@ -3,6 +3,9 @@ package io.flopex.translate;
 import io.flopex.config.ProviderKind;
 import io.flopex.translate.anthropic.OpenAiChatToAnthropic;
 import io.flopex.translate.gemini.OpenAiChatToGemini;
+import io.flopex.translate.messages.AnthropicPassThrough;
+import io.flopex.translate.messages.AnthropicToGemini;
+import io.flopex.translate.messages.AnthropicToOpenAiChat;
 import io.flopex.translate.openai.OpenAiChatPassThrough;
 
 /** Picks the translator for a client dialect and a provider's wire format. */
@@ -11,6 +14,9 @@ public final class Translators {
   private static final Translator OPENAI_CHAT_TO_OPENAI = new OpenAiChatPassThrough();
   private static final Translator OPENAI_CHAT_TO_ANTHROPIC = new OpenAiChatToAnthropic();
   private static final Translator OPENAI_CHAT_TO_GEMINI = new OpenAiChatToGemini();
+  private static final Translator MESSAGES_TO_OPENAI = new AnthropicToOpenAiChat();
+  private static final Translator MESSAGES_TO_ANTHROPIC = new AnthropicPassThrough();
+  private static final Translator MESSAGES_TO_GEMINI = new AnthropicToGemini();
 
   private Translators() {}
 
@@ -20,6 +26,11 @@ public final class Translators {
         case OPENAI, OPENAI_COMPATIBLE -> OPENAI_CHAT_TO_OPENAI;
         case ANTHROPIC -> OPENAI_CHAT_TO_ANTHROPIC;
         case GEMINI -> OPENAI_CHAT_TO_GEMINI;
+      };
+      case ANTHROPIC_MESSAGES -> switch (provider) {
+        case OPENAI, OPENAI_COMPATIBLE -> MESSAGES_TO_OPENAI;
+        case ANTHROPIC -> MESSAGES_TO_ANTHROPIC;
+        case GEMINI -> MESSAGES_TO_GEMINI;
       };
     };
   }

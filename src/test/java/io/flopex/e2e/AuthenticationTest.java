@@ -56,6 +56,7 @@ class AuthenticationTest {
   private static FakeUpstream fake;
   private static Gateway gateway;
   private static Response reference;
+  private static Response messagesReference;
 
   @BeforeAll
   static void start() {
@@ -63,6 +64,7 @@ class AuthenticationTest {
     fake = FakeUpstream.start(vertx);
     gateway = Gateway.builder(vertx).provider("a", fake.baseUrl()).model("m", "a").start();
     reference = send("POST", "/v1/chat/completions", null);
+    messagesReference = send("POST", "/v1/messages", null);
   }
 
   @AfterAll
@@ -85,6 +87,15 @@ class AuthenticationTest {
     assertThat(error.fieldNames()).containsExactlyInAnyOrder("message", "type", "param", "code");
     assertThat(error.getString("type")).isEqualTo("authentication_error");
     assertThat(error.getString("message")).isNotBlank();
+    assertThat(fake.calls()).isZero();
+  }
+
+  @Test
+  void b31_refusalOnTheMessagesApiIsAGenericAnthropicAuthenticationError() {
+    assertThat(messagesReference.status()).isEqualTo(401);
+    JsonObject body = messagesReference.json();
+    assertThat(body.getString("type")).isEqualTo("error");
+    assertThat(body.getJsonObject("error").getString("type")).isEqualTo("authentication_error");
     assertThat(fake.calls()).isZero();
   }
 
@@ -253,7 +264,9 @@ class AuthenticationTest {
 
     assertThat(answer.status()).isEqualTo(401);
     if (!method.equals("HEAD")) {
-      assertThat(answer.body()).isEqualTo(reference.body());
+      // Each API refuses in its own dialect, the same way on every spelling.
+      Response expected = path.equals("/v1/messages") ? messagesReference : reference;
+      assertThat(answer.body()).isEqualTo(expected.body());
     }
     assertThat(fake.calls()).isZero();
   }

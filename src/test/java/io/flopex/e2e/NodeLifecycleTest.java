@@ -29,12 +29,16 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Health probes, the admin API, the model list, and the embedded database across restarts. */
 class NodeLifecycleTest {
 
   private static Vertx vertx;
   private static FakeUpstream upstream;
+
+  @TempDir
+  Path tempDir;
   private static Gateway gateway;
 
   @BeforeAll
@@ -146,7 +150,7 @@ class NodeLifecycleTest {
 
   @Test
   void embeddedDatabaseKeepsItsDataAcrossRestarts() throws Exception {
-    Path dataDir = Files.createTempDirectory("flopex-embedded");
+    Path dataDir = tempDir.resolve("embedded");
     JsonObject doc = new JsonObject()
         .put("server", new JsonObject().put("port", 0).put("instances", 1))
         .put("dataDir", dataDir.toString());
@@ -182,7 +186,7 @@ class NodeLifecycleTest {
 
   @Test
   void embeddedDatabaseLeftRunningByAKilledNodeIsTakenOver() throws Exception {
-    Path dataDir = Files.createTempDirectory("flopex-orphan");
+    Path dataDir = Files.createDirectories(tempDir.resolve("orphan"));
     int port = FakeUpstream.refusedPort();
     ProcessBuilder builder = new ProcessBuilder(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -35,12 +35,14 @@ public final class Gateway implements AutoCloseable {
   public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
 
   private final Flopex flopex;
+  private final Path dataDir;
   private final HttpClient http = HttpClient.newHttpClient();
   private final String key;
   private final String accountId;
 
-  private Gateway(Flopex flopex) {
+  private Gateway(Flopex flopex, Path dataDir) {
     this.flopex = flopex;
+    this.dataDir = dataDir;
     JsonObject account = adminPost("/admin/v1/accounts", new JsonObject().put("email",
         "test@example.com"));
     this.accountId = account.getString("id");
@@ -141,7 +143,7 @@ public final class Gateway implements AutoCloseable {
     public Gateway start() {
       FlopexConfig config = config();
       Flopex flopex = Sync.await(Flopex.start(vertx, config, clock));
-      return new Gateway(flopex);
+      return new Gateway(flopex, config.dataDir());
     }
   }
 
@@ -251,5 +253,6 @@ public final class Gateway implements AutoCloseable {
   @Override
   public void close() {
     Sync.await(flopex.close());
+    TempDirs.delete(dataDir);
   }
 }

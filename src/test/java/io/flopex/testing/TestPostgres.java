@@ -4,6 +4,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -23,8 +24,9 @@ public final class TestPostgres {
   private static synchronized EmbeddedPostgres server() {
     if (server == null) {
       try {
+        Path dir = Files.createTempDirectory("flopex-test-pg");
         server = EmbeddedPostgres.builder()
-            .setDataDirectory(Files.createTempDirectory("flopex-test-pg"))
+            .setDataDirectory(dir)
             .setCleanDataDirectory(true)
             .setRegisterShutdownHook(true)
             .start();

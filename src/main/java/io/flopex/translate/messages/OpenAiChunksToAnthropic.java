@@ -1,0 +1,210 @@
+package io.flopex.translate.messages;
+
+import io.flopex.bus.Usage;
+import io.flopex.translate.ClientEvent;
+import io.flopex.translate.StreamTranslator;
+import io.flopex.translate.Translator.StreamContext;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * OpenAI chunks, one at a time, as Anthropic's stream events: {@code message_start}, then one
+ * content block per run of text and per tool call (each started, its deltas, stopped), then
+ * {@code message_delta} with the stop reason and usage, and {@code message_stop}.
+ *
+ * <p>It reads the chunks of an OpenAI-format provider directly, or, given an inner translator,
+ * the OpenAI chunks that translator makes of another provider's events.
+ */
+final class OpenAiChunksToAnthropic implements StreamTranslator {
+
+  private final StreamContext context;
+  private final StreamTranslator inner;
+  private boolean started;
+  private int nextBlock;
+  private int openBlock = -1;
+  private int openTool = -1;
+  private String stopReason;
+  private Usage usage;
+  private long deliveredChars;
+  private boolean content;
+
+  OpenAiChunksToAnthropic(StreamContext context, StreamTranslator inner) {
+    this.context = context;
+    this.inner = inner;
+  }
+
+  @Override
+  public List<ClientEvent> accept(String event, JsonObject data) {
+    List<ClientEvent> out = new ArrayList<>();
+    if (inner == null) {
+      chunk(data, out);
+    } else {
+      for (ClientEvent e : inner.accept(event, data)) {
+        if (e.data() != null) {
+          chunk(e.data(), out);
+        }
+      }
+    }
+    return out;
+  }
+
+  private void chunk(JsonObject chunk, List<ClientEvent> out) {
+    Usage reported = Usage.fromOpenAi(chunk.getValue("usage"));
+    if (reported != null) {
+      usage = reported;
+    }
+    if (!started) {
+      started = true;
+      out.add(new ClientEvent("message_start", new JsonObject().put("type", "message_start")
+          .put("message", new JsonObject()
+              .put("id", "msg_" + context.id())
+              .put("type", "message")
+              .put("role", "assistant")
+              .put("model", context.clientModel())
+              .put("content", new JsonArray())
+              .putNull("stop_reason")
+              .putNull("stop_sequence")
+              .put("usage", usageJson(Usage.NONE)))));
+    }
+    if (!(chunk.getValue("choices") instanceof JsonArray choices)) {
+      return;
+    }
+    for (Object c : choices) {
+      if (!(c instanceof JsonObject choice)
+          || (choice.getValue("index") instanceof Number n && n.intValue() != 0)) {
+        continue;
+      }
+      JsonObject delta = choice.getJsonObject("delta", new JsonObject());
+      if (delta.getValue("content") instanceof String text && !text.isEmpty()) {
+        if (openTool >= 0 || openBlock < 0) {
+          close(out);
+          open(out, new JsonObject().put("type", "text").put("text", ""));
+        }
+        deliveredChars += text.length();
+        out.add(delta(new JsonObject().put("type", "text_delta").put("text", text)));
+      }
+      if (delta.getValue("tool_calls") instanceof JsonArray calls) {
+        for (Object t : calls) {
+          toolCall((JsonObject) t, out);
+        }
+      }
+      if (choice.getValue("finish_reason") instanceof String reason && stopReason == null) {
+        close(out);
+        stopReason = stopReason(reason);
+        content = true;
+      }
+    }
+  }
+
+  private void toolCall(JsonObject call, List<ClientEvent> out) {
+    int index = call.getValue("index") instanceof Number n ? n.intValue() : 0;
+    JsonObject function = call.getJsonObject("function", new JsonObject());
+    if (index != openTool || call.getValue("id") instanceof String) {
+      close(out);
+      open(out, new JsonObject().put("type", "tool_use")
+          .put("id", call.getValue("id") instanceof String id ? id : "toolu_" + index)
+          .put("name", function.getValue("name"))
+          .put("input", new JsonObject()));
+      openTool = index;
+    }
+    if (function.getValue("arguments") instanceof String args && !args.isEmpty()) {
+      deliveredChars += args.length();
+      out.add(delta(new JsonObject().put("type", "input_json_delta").put("partial_json", args)));
+    }
+  }
+
+  private void open(List<ClientEvent> out, JsonObject block) {
+    openBlock = nextBlock++;
+    content = true;
+    out.add(new ClientEvent("content_block_start", new JsonObject()
+        .put("type", "content_block_start").put("index", openBlock).put("content_block", block)));
+  }
+
+  private ClientEvent delta(JsonObject delta) {
+    return new ClientEvent("content_block_delta", new JsonObject()
+        .put("type", "content_block_delta").put("index", openBlock).put("delta", delta));
+  }
+
+  private void close(List<ClientEvent> out) {
+    if (openBlock >= 0) {
+      out.add(new ClientEvent("content_block_stop", new JsonObject()
+          .put("type", "content_block_stop").put("index", openBlock)));
+      openBlock = -1;
+      openTool = -1;
+    }
+  }
+
+  @Override
+  public boolean hasContent() {
+    return content;
+  }
+
+  @Override
+  public List<ClientEvent> end(Usage finalUsage) {
+    List<ClientEvent> out = new ArrayList<>();
+    if (!started) {
+      chunk(new JsonObject(), out);
+    }
+    close(out);
+    out.add(new ClientEvent("message_delta", new JsonObject().put("type", "message_delta")
+        .put("delta", new JsonObject()
+            .put("stop_reason", stopReason == null ? "end_turn" : stopReason)
+            .putNull("stop_sequence"))
+        .put("usage", usageJson(finalUsage))));
+    out.add(new ClientEvent("message_stop", new JsonObject().put("type", "message_stop")));
+    return out;
+  }
+
+  @Override
+  public ClientEvent failure(String code, String message) {
+    return AnthropicEvents.error(message);
+  }
+
+  @Override
+  public Usage reportedUsage() {
+    return inner != null ? inner.reportedUsage() : usage;
+  }
+
+  @Override
+  public long deliveredChars() {
+    return deliveredChars;
+  }
+
+  /** OpenAI's finish reason as Anthropic's stop reason; anything unknown ended the turn. */
+  static String stopReason(String finishReason) {
+    if (finishReason == null) {
+      return "end_turn";
+    }
+    return switch (finishReason) {
+      case "length" -> "max_tokens";
+      case "tool_calls", "function_call" -> "tool_use";
+      case "content_filter" -> "refusal";
+      default -> "end_turn";
+    };
+  }
+
+  /** Anthropic's usage: {@code input_tokens} excludes what was read from or written to cache. */
+  static JsonObject usageJson(Usage u) {
+    return new JsonObject()
+        .put("input_tokens", Math.max(0, u.promptTokens() - u.cachedTokens()
+            - u.cacheWriteTokens()))
+        .put("cache_creation_input_tokens", u.cacheWriteTokens())
+        .put("cache_read_input_tokens", u.cachedTokens())
+        .put("output_tokens", u.completionTokens());
+  }
+
+  /** Tool-call arguments as an input object; arguments that are not a JSON object become {}. */
+  static JsonObject input(Object arguments) {
+    if (arguments instanceof String s && !s.isBlank()) {
+      try {
+        return new JsonObject(s);
+      } catch (DecodeException | ClassCastException e) {
+        return new JsonObject();
+      }
+    }
+    return new JsonObject();
+  }
+}
