@@ -11,10 +11,12 @@ import io.flopex.translate.openai.OpenAiChatPassThrough;
 /** Picks the translator for a client dialect and a provider's wire format. */
 public final class Translators {
 
-  private static final Translator OPENAI_CHAT_TO_OPENAI = new OpenAiChatPassThrough();
+  private static final Translator OPENAI_CHAT_TO_OPENAI = new OpenAiChatPassThrough(true);
+  private static final Translator OPENAI_CHAT_TO_COMPATIBLE = new OpenAiChatPassThrough(false);
   private static final Translator OPENAI_CHAT_TO_ANTHROPIC = new OpenAiChatToAnthropic();
   private static final Translator OPENAI_CHAT_TO_GEMINI = new OpenAiChatToGemini();
-  private static final Translator MESSAGES_TO_OPENAI = new AnthropicToOpenAiChat();
+  private static final Translator MESSAGES_TO_OPENAI = new AnthropicToOpenAiChat(true);
+  private static final Translator MESSAGES_TO_COMPATIBLE = new AnthropicToOpenAiChat(false);
   private static final Translator MESSAGES_TO_ANTHROPIC = new AnthropicPassThrough();
   private static final Translator MESSAGES_TO_GEMINI = new AnthropicToGemini();
 
@@ -23,12 +25,14 @@ public final class Translators {
   public static Translator forPair(ClientFormat client, ProviderKind provider) {
     return switch (client) {
       case OPENAI_CHAT -> switch (provider) {
-        case OPENAI, OPENAI_COMPATIBLE -> OPENAI_CHAT_TO_OPENAI;
+        case OPENAI -> OPENAI_CHAT_TO_OPENAI;
+        case OPENAI_COMPATIBLE -> OPENAI_CHAT_TO_COMPATIBLE;
         case ANTHROPIC -> OPENAI_CHAT_TO_ANTHROPIC;
         case GEMINI -> OPENAI_CHAT_TO_GEMINI;
       };
       case ANTHROPIC_MESSAGES -> switch (provider) {
-        case OPENAI, OPENAI_COMPATIBLE -> MESSAGES_TO_OPENAI;
+        case OPENAI -> MESSAGES_TO_OPENAI;
+        case OPENAI_COMPATIBLE -> MESSAGES_TO_COMPATIBLE;
         case ANTHROPIC -> MESSAGES_TO_ANTHROPIC;
         case GEMINI -> MESSAGES_TO_GEMINI;
       };

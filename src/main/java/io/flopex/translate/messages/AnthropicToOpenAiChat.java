@@ -22,14 +22,19 @@ import java.util.Set;
  */
 public final class AnthropicToOpenAiChat implements Translator {
 
-  private static final OpenAiChatPassThrough OPENAI = new OpenAiChatPassThrough();
+  private final OpenAiChatPassThrough openAi;
   private static final Set<String> DROPPED = Set.of("top_k", "thinking", "service_tier",
       "container", "mcp_servers");
+
+  /** @param openAi whether the provider is OpenAI itself rather than a host copying its API */
+  public AnthropicToOpenAiChat(boolean openAi) {
+    this.openAi = new OpenAiChatPassThrough(openAi);
+  }
 
   @Override
   public JsonObject request(JsonObject client, String upstreamModel, boolean stream,
       List<String> warnings) {
-    return OPENAI.request(toOpenAiChat(client, warnings), upstreamModel, stream, warnings);
+    return openAi.request(toOpenAiChat(client, warnings), upstreamModel, stream, warnings);
   }
 
   /** The same request in OpenAI's Chat Completions format, still under the client's model. */
@@ -212,8 +217,8 @@ public final class AnthropicToOpenAiChat implements Translator {
 
   @Override
   public Translated response(JsonObject upstream, String clientModel) {
-    Translated openAi = OPENAI.response(upstream, clientModel);
-    return openAi == null ? null : toAnthropic(openAi, clientModel);
+    Translated answer = openAi.response(upstream, clientModel);
+    return answer == null ? null : toAnthropic(answer, clientModel);
   }
 
   /** An OpenAI chat completion as an Anthropic message. */

@@ -8,12 +8,20 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * OpenAI chunks, one at a time, as Anthropic's stream events: {@code message_start}, then one
  * content block per run of text and per tool call (each started, its deltas, stopped), then
  * {@code message_delta} with the stop reason and usage, and {@code message_stop}.
+ *
+ * <p>Anthropic's blocks cannot interleave, while OpenAI's parallel tool calls may. The first
+ * call streams as it comes; the arguments of the others are gathered and each is sent as a whole
+ * block when the first one ends.
  *
  * <p>It reads the chunks of an OpenAI-format provider directly, or, given an inner translator,
  * the OpenAI chunks that translator makes of another provider's events.
@@ -26,6 +34,15 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
   private int nextBlock;
   private int openBlock = -1;
   private int openTool = -1;
+  private final Map<Integer, PendingCall> pending = new TreeMap<>();
+  private final Set<Integer> closedTools = new HashSet<>();
+
+  /** A tool call waiting for the block before it to end. */
+  private static final class PendingCall {
+    String id;
+    String name;
+    final StringBuilder arguments = new StringBuilder();
+  }
   private String stopReason;
   private Usage usage;
   private long deliveredChars;
@@ -81,6 +98,7 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
       if (delta.getValue("content") instanceof String text && !text.isEmpty()) {
         if (openTool >= 0 || openBlock < 0) {
           close(out);
+          flushPending(out);
           open(out, new JsonObject().put("type", "text").put("text", ""));
         }
         deliveredChars += text.length();
@@ -93,6 +111,7 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
       }
       if (choice.getValue("finish_reason") instanceof String reason && stopReason == null) {
         close(out);
+        flushPending(out);
         stopReason = stopReason(reason);
         content = true;
       }
@@ -102,18 +121,51 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
   private void toolCall(JsonObject call, List<ClientEvent> out) {
     int index = call.getValue("index") instanceof Number n ? n.intValue() : 0;
     JsonObject function = call.getJsonObject("function", new JsonObject());
-    if (index != openTool || call.getValue("id") instanceof String) {
-      close(out);
-      open(out, new JsonObject().put("type", "tool_use")
-          .put("id", call.getValue("id") instanceof String id ? id : "toolu_" + index)
-          .put("name", function.getValue("name"))
-          .put("input", new JsonObject()));
-      openTool = index;
+    String args = function.getValue("arguments") instanceof String a ? a : "";
+    deliveredChars += args.length();
+    if (index != openTool && (openTool >= 0 || !pending.isEmpty() || closedTools.contains(index)
+        || pending.containsKey(index))) {
+      // Another call is streaming: keep this one until that block ends.
+      PendingCall later = pending.computeIfAbsent(index, i -> new PendingCall());
+      if (call.getValue("id") instanceof String id) {
+        later.id = id;
+      }
+      if (function.getValue("name") instanceof String name) {
+        later.name = name;
+      }
+      later.arguments.append(args);
+      return;
     }
-    if (function.getValue("arguments") instanceof String args && !args.isEmpty()) {
-      deliveredChars += args.length();
+    if (index != openTool) {
+      close(out);
+      openToolBlock(out, index, call.getValue("id") instanceof String id ? id : null,
+          function.getValue("name"));
+    }
+    if (!args.isEmpty()) {
       out.add(delta(new JsonObject().put("type", "input_json_delta").put("partial_json", args)));
     }
+  }
+
+  private void openToolBlock(List<ClientEvent> out, int index, String id, Object name) {
+    open(out, new JsonObject().put("type", "tool_use")
+        .put("id", id != null ? id : "toolu_" + index)
+        .put("name", name)
+        .put("input", new JsonObject()));
+    openTool = index;
+  }
+
+  /** Sends every gathered tool call as a whole block, in the order of their indices. */
+  private void flushPending(List<ClientEvent> out) {
+    for (Map.Entry<Integer, PendingCall> entry : pending.entrySet()) {
+      PendingCall call = entry.getValue();
+      openToolBlock(out, entry.getKey(), call.id, call.name);
+      if (call.arguments.length() > 0) {
+        out.add(delta(new JsonObject().put("type", "input_json_delta")
+            .put("partial_json", call.arguments.toString())));
+      }
+      close(out);
+    }
+    pending.clear();
   }
 
   private void open(List<ClientEvent> out, JsonObject block) {
@@ -129,6 +181,9 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
   }
 
   private void close(List<ClientEvent> out) {
+    if (openTool >= 0) {
+      closedTools.add(openTool);
+    }
     if (openBlock >= 0) {
       out.add(new ClientEvent("content_block_stop", new JsonObject()
           .put("type", "content_block_stop").put("index", openBlock)));
@@ -149,6 +204,7 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
       chunk(new JsonObject(), out);
     }
     close(out);
+    flushPending(out);
     out.add(new ClientEvent("message_delta", new JsonObject().put("type", "message_delta")
         .put("delta", new JsonObject()
             .put("stop_reason", stopReason == null ? "end_turn" : stopReason)

@@ -13,8 +13,19 @@ import java.util.List;
  * OpenAI Chat Completions client to an OpenAI-format provider: the request passes through with
  * the model renamed, and streams always ask for usage, since Flopex meters every request whether
  * or not the client wants to see it.
+ *
+ * <p>One output limit is sent: {@code max_completion_tokens} when both are given, else {@code
+ * max_tokens}. OpenAI itself gets it as {@code max_completion_tokens}, the only name its reasoning
+ * models accept; other hosts get {@code max_tokens}, the name every one of them knows.
  */
 public final class OpenAiChatPassThrough implements Translator {
+
+  private final boolean openAi;
+
+  /** @param openAi whether the provider is OpenAI itself rather than a host copying its API */
+  public OpenAiChatPassThrough(boolean openAi) {
+    this.openAi = openAi;
+  }
 
   @Override
   public JsonObject request(JsonObject clientRequest, String upstreamModel, boolean stream,
@@ -22,6 +33,11 @@ public final class OpenAiChatPassThrough implements Translator {
     // A shallow copy: only top-level fields change, the messages are shared read-only.
     JsonObject body = new JsonObject(new LinkedHashMap<>(clientRequest.getMap()));
     body.put("model", upstreamModel);
+    Object limit = body.containsKey("max_completion_tokens") ? body.remove("max_completion_tokens")
+        : body.remove("max_tokens");
+    if (limit != null) {
+      body.put(openAi ? "max_completion_tokens" : "max_tokens", limit);
+    }
     if (stream) {
       body.put("stream", true);
       JsonObject options = body.getValue("stream_options") instanceof JsonObject o
