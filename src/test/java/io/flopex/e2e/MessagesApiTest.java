@@ -141,7 +141,7 @@ class MessagesApiTest {
     JsonObject sent = openai.lastRequest().body();
     assertThat(sent.getJsonArray("messages").getJsonObject(0).getString("role"))
         .isEqualTo("system");
-    assertThat(sent.getInteger("max_tokens")).isEqualTo(1024);
+    assertThat(sent.getInteger("max_completion_tokens")).isEqualTo(1024);
   }
 
   @Test
