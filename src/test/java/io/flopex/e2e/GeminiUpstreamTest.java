@@ -278,4 +278,50 @@ class GeminiUpstreamTest {
         .doesNotContain(KEY.substring(KEY.length() - 8));
     assertThat(gemini.lastRequest().path()).doesNotContain(KEY);
   }
+
+  @Test
+  void b03_translatedStreamEndsWithOneFinishOptionalUsageThenDone() {
+    for (boolean asked : new boolean[] {false, true}) {
+      gemini.then(sse(fixtureEvents("google/google-text.chunks.txt"), 0, false));
+      List<String> events;
+      try (SseClient sse = SseClient.open(gateway, Chunks.request(true,
+          "\"stream_options\":{\"include_usage\":" + asked + "}"))) {
+        events = sse.rest();
+      }
+      assertThat(events).last().isEqualTo("[DONE]");
+      assertThat(events.stream().filter("[DONE]"::equals)).hasSize(1);
+      List<JsonObject> chunks = events.subList(0, events.size() - 1).stream()
+          .map(JsonObject::new).toList();
+      long finishes = chunks.stream().flatMap(c -> c.getJsonArray("choices").stream())
+          .filter(c -> ((JsonObject) c).getValue("finish_reason") != null).count();
+      assertThat(finishes).isEqualTo(1);
+      assertThat(chunks.stream().map(c -> c.getString("id")).distinct()).hasSize(1);
+      assertThat(chunks.stream().map(c -> c.getString("model")).distinct())
+          .containsExactly("m");
+      List<JsonObject> usage = chunks.stream().filter(c -> c.containsKey("usage")).toList();
+      if (asked) {
+        assertThat(usage).singleElement().isEqualTo(chunks.get(chunks.size() - 1));
+        assertThat(usage.get(0).getJsonArray("choices")).isEmpty();
+      } else {
+        assertThat(usage).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void b06_geminiStreamThatBreaksAfterContentEndsWithAnInBandError() {
+    List<String> events = fixtureEvents("google/google-text.chunks.txt");
+    gemini.then(sse(List.of(events.get(0), "{\"error\":{\"code\":503,\"message\":"
+        + "\"The model is overloaded.\",\"status\":\"UNAVAILABLE\"}}"), 0, false));
+
+    List<String> received;
+    try (SseClient sse = SseClient.open(gateway, Chunks.request(true, ""))) {
+      received = sse.rest();
+    }
+
+    assertThat(String.join("", received)).contains("There are **3**");
+    assertThat(received).doesNotContain("[DONE]");
+    assertThat(new JsonObject(received.get(received.size() - 1)).getJsonObject("error")
+        .getString("code")).isEqualTo("stream_interrupted");
+  }
 }
