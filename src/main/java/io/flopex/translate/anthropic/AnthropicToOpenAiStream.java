@@ -25,11 +25,7 @@ final class AnthropicToOpenAiStream implements StreamTranslator {
   private final OpenAiStreamRelay relay;
   private final long created = System.currentTimeMillis() / 1000;
   private final Map<Integer, Integer> toolIndexByBlock = new HashMap<>();
-  private long promptTokens;
-  private long cacheRead;
-  private long cacheWrite;
-  private long outputTokens;
-  private boolean usageSeen;
+  private final AnthropicUsageTracker usage = new AnthropicUsageTracker();
 
   AnthropicToOpenAiStream(StreamContext context) {
     this.relay = new OpenAiStreamRelay(context.id(), context.clientModel(),
@@ -39,13 +35,11 @@ final class AnthropicToOpenAiStream implements StreamTranslator {
   @Override
   public List<ClientEvent> accept(String event, JsonObject data) {
     String type = data.getValue("type") instanceof String t ? t : event;
+    usage.read(type, data);
     JsonObject delta;
     String finish = null;
     switch (type) {
       case "message_start" -> {
-        if (data.getValue("message") instanceof JsonObject message) {
-          readUsage(message.getValue("usage"));
-        }
         delta = new JsonObject().put("role", "assistant").put("content", "");
       }
       case "content_block_start" -> {
@@ -78,7 +72,6 @@ final class AnthropicToOpenAiStream implements StreamTranslator {
         }
       }
       case "message_delta" -> {
-        readUsage(data.getValue("usage"));
         JsonObject d = data.getJsonObject("delta", new JsonObject());
         if (!(d.getValue("stop_reason") instanceof String reason)) {
           return List.of();
@@ -104,26 +97,6 @@ final class AnthropicToOpenAiStream implements StreamTranslator {
     return data.getValue("index") instanceof Number n ? n.intValue() : 0;
   }
 
-  /** Anthropic repeats usage in {@code message_start} and {@code message_delta}; output grows. */
-  private void readUsage(Object raw) {
-    if (!(raw instanceof JsonObject u)) {
-      return;
-    }
-    usageSeen = true;
-    if (u.getValue("input_tokens") instanceof Number n) {
-      promptTokens = n.longValue();
-    }
-    if (u.getValue("cache_read_input_tokens") instanceof Number n) {
-      cacheRead = n.longValue();
-    }
-    if (u.getValue("cache_creation_input_tokens") instanceof Number n) {
-      cacheWrite = n.longValue();
-    }
-    if (u.getValue("output_tokens") instanceof Number n) {
-      outputTokens = Math.max(outputTokens, n.longValue());
-    }
-  }
-
   @Override
   public boolean hasContent() {
     return relay.hasContent();
@@ -141,11 +114,7 @@ final class AnthropicToOpenAiStream implements StreamTranslator {
 
   @Override
   public Usage reportedUsage() {
-    if (!usageSeen) {
-      return null;
-    }
-    return new Usage(promptTokens + cacheRead + cacheWrite, outputTokens, cacheRead, cacheWrite, 0,
-        false);
+    return usage.usage();
   }
 
   @Override

@@ -5,9 +5,9 @@ import io.flopex.translate.FinishReasons;
 import io.flopex.translate.StreamTranslator;
 import io.flopex.translate.Translated;
 import io.flopex.translate.Translator;
+import io.flopex.translate.Turns;
 import io.flopex.translate.UnsupportedRequest;
 import io.flopex.translate.openai.OpenAiUsage;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -45,10 +45,12 @@ public final class OpenAiChatToAnthropic implements Translator {
       String at = "messages[" + i + "]";
       switch (message.getString("role")) {
         case "system", "developer" -> textBlocks(message.getValue("content"), at, system);
-        case "user" -> append(messages, "user", userBlocks(message.getValue("content"), at));
-        case "assistant" -> append(messages, "assistant", assistantBlocks(message, at));
-        case "tool", "function" -> append(messages, "user", new JsonArray().add(toolResult(
-            message, at)));
+        case "user" -> Turns.append(messages, "user", "content",
+            userBlocks(message.getValue("content"), at));
+        case "assistant" -> Turns.append(messages, "assistant", "content",
+            assistantBlocks(message, at));
+        case "tool", "function" -> Turns.append(messages, "user", "content",
+            new JsonArray().add(toolResult(message, at)));
         default -> throw new UnsupportedRequest(at + ".role", "Unknown role.");
       }
     }
@@ -112,20 +114,6 @@ public final class OpenAiChatToAnthropic implements Translator {
     to.put(field, n);
   }
 
-  private static void append(JsonArray messages, String role, JsonArray blocks) {
-    if (blocks.isEmpty()) {
-      return;
-    }
-    if (!messages.isEmpty()) {
-      JsonObject last = messages.getJsonObject(messages.size() - 1);
-      if (last.getString("role").equals(role)) {
-        last.getJsonArray("content").addAll(blocks);
-        return;
-      }
-    }
-    messages.add(new JsonObject().put("role", role).put("content", blocks));
-  }
-
   private static void textBlocks(Object content, String at, JsonArray into) {
     if (content instanceof String s) {
       if (!s.isEmpty()) {
@@ -183,22 +171,19 @@ public final class OpenAiChatToAnthropic implements Translator {
   }
 
   private static JsonObject image(JsonObject part, String at) {
-    Object raw = part.getValue("image_url");
-    String url = raw instanceof JsonObject o && o.getValue("url") instanceof String u ? u
-        : raw instanceof String u ? u : null;
+    String url = Turns.imageUrl(part);
     if (url == null) {
       throw new UnsupportedRequest(at + ".image_url.url", "An image part needs a URL.");
     }
     if (url.startsWith("data:")) {
-      int comma = url.indexOf(',');
-      String meta = comma < 0 ? "" : url.substring(5, comma);
-      if (comma < 0 || !meta.endsWith(";base64")) {
+      Turns.DataUrl data = Turns.dataUrl(url);
+      if (data == null) {
         throw new UnsupportedRequest(at + ".image_url.url", "A data URL image must be base64.");
       }
       return new JsonObject().put("type", "image").put("source", new JsonObject()
           .put("type", "base64")
-          .put("media_type", meta.substring(0, meta.length() - ";base64".length()))
-          .put("data", url.substring(comma + 1)));
+          .put("media_type", data.mediaType())
+          .put("data", data.data()));
     }
     if (url.startsWith("https://") || url.startsWith("http://")) {
       return new JsonObject().put("type", "image").put("source", new JsonObject()
@@ -228,26 +213,10 @@ public final class OpenAiChatToAnthropic implements Translator {
             .put("type", "tool_use")
             .put("id", call.getValue("id") instanceof String id ? id : "call_" + i)
             .put("name", name)
-            .put("input", arguments(function.getValue("arguments"), callAt)));
+            .put("input", Turns.arguments(function.getValue("arguments"), callAt)));
       }
     }
     return blocks;
-  }
-
-  private static JsonObject arguments(Object raw, String at) {
-    if (raw == null || (raw instanceof String s && s.isBlank())) {
-      return new JsonObject();
-    }
-    try {
-      Object parsed = raw instanceof String s ? new JsonObject(s) : raw;
-      if (parsed instanceof JsonObject o) {
-        return o;
-      }
-    } catch (DecodeException e) {
-      // reported below
-    }
-    throw new UnsupportedRequest(at + ".function.arguments", "Tool call arguments must be a JSON"
-        + " object.");
   }
 
   private static JsonObject toolResult(JsonObject message, String at) {

@@ -5,9 +5,9 @@ import io.flopex.translate.FinishReasons;
 import io.flopex.translate.StreamTranslator;
 import io.flopex.translate.Translated;
 import io.flopex.translate.Translator;
+import io.flopex.translate.Turns;
 import io.flopex.translate.UnsupportedRequest;
 import io.flopex.translate.openai.OpenAiUsage;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
@@ -43,9 +43,11 @@ public final class OpenAiChatToGemini implements Translator {
       String at = "messages[" + i + "]";
       switch (message.getString("role")) {
         case "system", "developer" -> textParts(message.getValue("content"), at, system);
-        case "user" -> append(contents, "user", userParts(message.getValue("content"), at));
-        case "assistant" -> append(contents, "model", modelParts(message, at, toolNames));
-        case "tool", "function" -> append(contents, "user",
+        case "user" -> Turns.append(contents, "user", "parts",
+            userParts(message.getValue("content"), at));
+        case "assistant" -> Turns.append(contents, "model", "parts",
+            modelParts(message, at, toolNames));
+        case "tool", "function" -> Turns.append(contents, "user", "parts",
             new JsonArray().add(functionResponse(message, at, toolNames)));
         default -> throw new UnsupportedRequest(at + ".role", "Unknown role.");
       }
@@ -117,20 +119,6 @@ public final class OpenAiChatToGemini implements Translator {
     }
   }
 
-  private static void append(JsonArray contents, String role, JsonArray parts) {
-    if (parts.isEmpty()) {
-      return;
-    }
-    if (!contents.isEmpty()) {
-      JsonObject last = contents.getJsonObject(contents.size() - 1);
-      if (last.getString("role").equals(role)) {
-        last.getJsonArray("parts").addAll(parts);
-        return;
-      }
-    }
-    contents.add(new JsonObject().put("role", role).put("parts", parts));
-  }
-
   private static void textParts(Object content, String at, JsonArray into) {
     if (content instanceof String s) {
       if (!s.isEmpty()) {
@@ -182,17 +170,11 @@ public final class OpenAiChatToGemini implements Translator {
   }
 
   private static JsonObject image(JsonObject part, String at) {
-    Object raw = part.getValue("image_url");
-    String url = raw instanceof JsonObject o && o.getValue("url") instanceof String u ? u
-        : raw instanceof String u ? u : null;
-    if (url != null && url.startsWith("data:")) {
-      int comma = url.indexOf(',');
-      String meta = comma < 0 ? "" : url.substring(5, comma);
-      if (comma > 0 && meta.endsWith(";base64")) {
-        return new JsonObject().put("inlineData", new JsonObject()
-            .put("mimeType", meta.substring(0, meta.length() - ";base64".length()))
-            .put("data", url.substring(comma + 1)));
-      }
+    Turns.DataUrl data = Turns.dataUrl(Turns.imageUrl(part));
+    if (data != null) {
+      return new JsonObject().put("inlineData", new JsonObject()
+          .put("mimeType", data.mediaType())
+          .put("data", data.data()));
     }
     throw new UnsupportedRequest(at + ".image_url.url", "This provider takes images as base64"
         + " data URLs only.");
@@ -219,25 +201,10 @@ public final class OpenAiChatToGemini implements Translator {
           toolNames.put(id, name);
         }
         parts.add(new JsonObject().put("functionCall", new JsonObject().put("name", name)
-            .put("args", arguments(function.getValue("arguments"), callAt))));
+            .put("args", Turns.arguments(function.getValue("arguments"), callAt))));
       }
     }
     return parts;
-  }
-
-  private static JsonObject arguments(Object raw, String at) {
-    if (raw == null || (raw instanceof String s && s.isBlank())) {
-      return new JsonObject();
-    }
-    try {
-      if (raw instanceof String s) {
-        return new JsonObject(s);
-      }
-    } catch (DecodeException | ClassCastException e) {
-      // reported below
-    }
-    throw new UnsupportedRequest(at + ".function.arguments", "Tool call arguments must be a JSON"
-        + " object.");
   }
 
   private static JsonObject functionResponse(JsonObject message, String at,

@@ -5,6 +5,7 @@ import io.flopex.translate.ClientEvent;
 import io.flopex.translate.StreamTranslator;
 import io.flopex.translate.Translated;
 import io.flopex.translate.Translator;
+import io.flopex.translate.anthropic.AnthropicUsageTracker;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;

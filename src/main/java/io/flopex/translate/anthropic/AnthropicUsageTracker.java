@@ -1,4 +1,4 @@
-package io.flopex.translate.messages;
+package io.flopex.translate.anthropic;
 
 import io.flopex.bus.Usage;
 import io.vertx.core.json.JsonObject;
@@ -7,7 +7,7 @@ import io.vertx.core.json.JsonObject;
  * Usage as an Anthropic stream reports it: input and cache counts in {@code message_start}, a
  * growing output count in each {@code message_delta}.
  */
-final class AnthropicUsageTracker {
+public final class AnthropicUsageTracker {
 
   private long input;
   private long cacheRead;
@@ -15,7 +15,8 @@ final class AnthropicUsageTracker {
   private long output;
   private boolean seen;
 
-  void read(String type, JsonObject data) {
+  /** Reads the usage an event carries, if any; {@code type} is the event's type. */
+  public void read(String type, JsonObject data) {
     Object raw = type.equals("message_start") && data.getValue("message") instanceof JsonObject m
         ? m.getValue("usage") : type.equals("message_delta") ? data.getValue("usage") : null;
     if (!(raw instanceof JsonObject u)) {
@@ -36,7 +37,8 @@ final class AnthropicUsageTracker {
     }
   }
 
-  Usage usage() {
+  /** The usage so far, or {@code null} if no event reported any. */
+  public Usage usage() {
     return seen ? new Usage(input + cacheRead + cacheWrite, output, cacheRead, cacheWrite, 0, false)
         : null;
   }
