@@ -33,8 +33,9 @@ public final class OpenAiChatPassThrough implements Translator {
     // A shallow copy: only top-level fields change, the messages are shared read-only.
     JsonObject body = new JsonObject(new LinkedHashMap<>(clientRequest.getMap()));
     body.put("model", upstreamModel);
-    Object limit = body.containsKey("max_completion_tokens") ? body.remove("max_completion_tokens")
-        : body.remove("max_tokens");
+    Object newer = body.remove("max_completion_tokens");
+    Object older = body.remove("max_tokens");
+    Object limit = newer != null ? newer : older;
     if (limit != null) {
       body.put(openAi ? "max_completion_tokens" : "max_tokens", limit);
     }
