@@ -13,6 +13,9 @@ import java.math.BigInteger;
  */
 public final class CostCalculator {
 
+  private static final BigInteger MILLION = BigInteger.valueOf(1_000_000);
+  private static final BigInteger ROUND_UP = BigInteger.valueOf(999_999);
+
   private CostCalculator() {}
 
   public static long costMicros(Usage usage, Pricing pricing) {
@@ -30,9 +33,6 @@ public final class CostCalculator {
     BigInteger micros = microsTimesMillion.add(ROUND_UP).divide(MILLION);
     return micros.bitLength() < 64 ? micros.longValue() : Long.MAX_VALUE;
   }
-
-  private static final BigInteger MILLION = BigInteger.valueOf(1_000_000);
-  private static final BigInteger ROUND_UP = BigInteger.valueOf(999_999);
 
   private static BigInteger product(long tokens, long pricePerMillion) {
     return BigInteger.valueOf(tokens).multiply(BigInteger.valueOf(pricePerMillion));
