@@ -26,6 +26,7 @@ public final class ApiKeyAuth {
 
   private final AccountStore store;
   private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<java.util.UUID, Long> revoked = new ConcurrentHashMap<>();
 
   public ApiKeyAuth(AccountStore store) {
     this.store = store;
@@ -45,7 +46,8 @@ public final class ApiKeyAuth {
       return Future.succeededFuture(cached.owner);
     }
     return store.findByHash(hash).timeout(LOOKUP_TIMEOUT_MS, TimeUnit.MILLISECONDS).map(owner -> {
-      if (owner == null || !MessageDigest.isEqual(owner.hash(), hash)) {
+      if (owner == null || !MessageDigest.isEqual(owner.hash(), hash)
+          || revoked.containsKey(owner.keyId())) {
         cache.remove(cacheKey);
         return null;
       }
@@ -57,8 +59,14 @@ public final class ApiKeyAuth {
     });
   }
 
-  /** Forgets a revoked key at once on this node. */
+  /**
+   * Forgets a revoked key at once on this node, and remembers that it is revoked long enough
+   * that a lookup already in flight cannot put it back in the cache.
+   */
   public void forget(java.util.UUID keyId) {
+    long now = System.nanoTime();
+    revoked.values().removeIf(until -> until - now < 0);
+    revoked.put(keyId, now + 2 * (CACHE_MS + LOOKUP_TIMEOUT_MS) * 1_000_000);
     cache.values().removeIf(c -> c.owner.keyId().equals(keyId));
   }
 

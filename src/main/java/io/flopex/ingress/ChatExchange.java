@@ -35,6 +35,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -59,6 +60,8 @@ final class ChatExchange {
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   /** Opening events held back before content; a provider sending more is not answering. */
   private static final int MAX_HELD_BACK = 1_000;
+  private static final Set<String> OUTPUT_FIELDS =
+      Set.of("content", "text", "arguments", "refusal", "reasoning_content", "thinking");
 
   private final Vertx vertx;
   private final EventBus bus;
@@ -154,6 +157,12 @@ final class ChatExchange {
       unsupported = e;
       next();
       return;
+    } catch (RuntimeException e) {
+      // A field of a shape the translator did not expect: the client's request, not a bug.
+      unsupported = new UnsupportedRequest(null, "The request has a field of an unexpected"
+          + " shape for this model's provider; check it against the API reference.");
+      next();
+      return;
     }
     attemptCount++;
     current = route;
@@ -233,13 +242,20 @@ final class ChatExchange {
   }
 
   private void completed(ProviderReply.Completed done) {
-    Translated answer = translator.response(done.body(), request.model());
+    Translated answer;
+    try {
+      answer = translator.response(done.body(), request.model());
+    } catch (RuntimeException e) {
+      // The provider's answer has an unexpected shape: its fault, like unparseable JSON.
+      answer = null;
+    }
     if (answer == null) {
       attemptFailed(ProviderFailure.of(ProviderFailure.Kind.PROTOCOL));
       return;
     }
     attempts.add(attempt("success"));
-    Usage usage = answer.usage() != null ? answer.usage() : estimate(0);
+    Usage usage = answer.usage() != null ? answer.usage()
+        : estimate(outputChars(answer.body()));
     ttfbNanos = System.nanoTime() - startedNanos;
     record("success", 200, usage);
     routingHeaders();
@@ -265,12 +281,24 @@ final class ChatExchange {
   }
 
   private void onStreamEvent(Message<StreamEvent> message) {
-    StreamEvent event = message.body();
+    onStreamEvent(message.body());
+  }
+
+  private void onStreamEvent(StreamEvent event) {
     if (finished || !event.callId().equals(callId)) {
       return;
     }
     if (event instanceof StreamEvent.Chunk chunk) {
-      List<ClientEvent> out = relay.accept(chunk.event(), chunk.data());
+      List<ClientEvent> out;
+      try {
+        out = relay.accept(chunk.event(), chunk.data());
+      } catch (RuntimeException e) {
+        // An event of an unexpected shape is a broken provider, as unparseable JSON would be.
+        control(CallControl.Action.CANCEL);
+        onStreamEvent(new StreamEvent.Failed(callId,
+            ProviderFailure.of(ProviderFailure.Kind.PROTOCOL)));
+        return;
+      }
       if (committed) {
         out.forEach(this::write);
       } else {
@@ -497,6 +525,25 @@ final class ChatExchange {
       }
     }
     return new Usage((promptChars + 3) / 4, (completionChars + 3) / 4, 0, 0, true);
+  }
+
+  /** Characters of output in an answer, in either dialect, for estimating missing usage. */
+  private static long outputChars(Object value) {
+    long chars = 0;
+    if (value instanceof JsonObject o) {
+      for (Map.Entry<String, Object> field : o) {
+        if (field.getValue() instanceof String s && OUTPUT_FIELDS.contains(field.getKey())) {
+          chars += s.length();
+        } else {
+          chars += outputChars(field.getValue());
+        }
+      }
+    } else if (value instanceof JsonArray a) {
+      for (Object item : a) {
+        chars += outputChars(item);
+      }
+    }
+    return chars;
   }
 
   private void record(String outcome, int status, Usage usage) {

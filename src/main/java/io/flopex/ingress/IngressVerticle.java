@@ -174,7 +174,7 @@ public final class IngressVerticle extends VerticleBase {
     // The key lookup is asynchronous: hold the body back until a body handler asks for it.
     ctx.request().pause();
     String path = ctx.normalizedPath();
-    if ("/v1/messages".equalsIgnoreCase(path)) {
+    if (path != null && path.regionMatches(true, 0, "/v1/messages", 0, 12)) {
       ctx.put(FORMAT, ClientFormat.ANTHROPIC_MESSAGES);
     }
     String authorization = ctx.request().getHeader("authorization");

@@ -57,6 +57,11 @@ final class AnthropicWire implements UpstreamDialect {
       public boolean complete() {
         return stopped;
       }
+
+      @Override
+      public boolean ended() {
+        return stopped;
+      }
     };
   }
 }

@@ -309,14 +309,7 @@ public final class ProviderVerticle extends VerticleBase {
       if (data.equals("[DONE]")) {
         sawDone = true;
         watch.isError(event, null);
-        // The answer is complete: end it now, even if the provider keeps the response open.
-        finish();
-        send(new StreamEvent.End(call.callId()));
-        vertx.setTimer(provider.timeouts().idleMs(), id -> {
-          if (!responseEnded) {
-            abort();
-          }
-        });
+        endNow();
         return;
       }
       JsonObject json = JsonSupport.parseObject(data);
@@ -329,6 +322,20 @@ public final class ProviderVerticle extends VerticleBase {
         return;
       }
       send(new StreamEvent.Chunk(call.callId(), event, json));
+      if (watch.ended()) {
+        endNow();
+      }
+    }
+
+    /** The answer is complete: end it now, even if the provider keeps the response open. */
+    private void endNow() {
+      finish();
+      send(new StreamEvent.End(call.callId()));
+      vertx.setTimer(provider.timeouts().idleMs(), id -> {
+        if (!responseEnded) {
+          abort();
+        }
+      });
     }
 
     @Override
@@ -357,6 +364,10 @@ public final class ProviderVerticle extends VerticleBase {
         LOG.debug("Provider {} call {} cancelled by the client", provider.id(), call.callId());
         finish();
         abort();
+        if (!call.streaming()) {
+          // Answer the caller now rather than let it wait for its reply timeout.
+          message.reply(new ProviderReply.Failed(ProviderFailure.of(Kind.CANCELLED)), LOCAL);
+        }
       }
     }
 

@@ -28,6 +28,14 @@ interface UpstreamDialect {
 
     /** Whether the stream, as seen so far, has finished cleanly. */
     boolean complete();
+
+    /**
+     * Whether the last event was the format's explicit end of stream, after which nothing is
+     * owed even if the provider keeps its response open.
+     */
+    default boolean ended() {
+      return false;
+    }
   }
 
   static UpstreamDialect of(ProviderConfig provider) {

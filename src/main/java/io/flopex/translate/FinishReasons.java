@@ -18,7 +18,6 @@ public final class FinishReasons {
       case "MAX_TOKENS" -> "length";
       case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
           "LANGUAGE" -> "content_filter";
-      case "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL" -> "tool_calls";
       default -> "stop";
     };
   }

@@ -9,8 +9,10 @@ import io.flopex.translate.openai.OpenAiStreamRelay;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Anthropic stream events, one at a time, as OpenAI chunks. Each {@code tool_use} block becomes a
@@ -25,6 +27,7 @@ final class AnthropicToOpenAiStream implements StreamTranslator {
   private final OpenAiStreamRelay relay;
   private final long created = System.currentTimeMillis() / 1000;
   private final Map<Integer, Integer> toolIndexByBlock = new HashMap<>();
+  private final Set<Integer> toolsWithArguments = new HashSet<>();
   private final AnthropicUsageTracker usage = new AnthropicUsageTracker();
 
   AnthropicToOpenAiStream(StreamContext context) {
@@ -43,7 +46,8 @@ final class AnthropicToOpenAiStream implements StreamTranslator {
         delta = new JsonObject().put("role", "assistant").put("content", "");
       }
       case "content_block_start" -> {
-        JsonObject block = data.getJsonObject("content_block", new JsonObject());
+        JsonObject block = data.getValue("content_block") instanceof JsonObject b ? b
+            : new JsonObject();
         if (!"tool_use".equals(block.getValue("type"))) {
           return List.of();
         }
@@ -57,13 +61,14 @@ final class AnthropicToOpenAiStream implements StreamTranslator {
                 .put("arguments", ""))));
       }
       case "content_block_delta" -> {
-        JsonObject d = data.getJsonObject("delta", new JsonObject());
+        JsonObject d = data.getValue("delta") instanceof JsonObject o ? o : new JsonObject();
         String deltaType = d.getValue("type") instanceof String t ? t : "";
         if (deltaType.equals("text_delta") && d.getValue("text") instanceof String text) {
           delta = new JsonObject().put("content", text);
         } else if (deltaType.equals("input_json_delta")
             && d.getValue("partial_json") instanceof String json && !json.isEmpty()
             && toolIndexByBlock.containsKey(blockIndex(data))) {
+          toolsWithArguments.add(blockIndex(data));
           delta = new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()
               .put("index", toolIndexByBlock.get(blockIndex(data)))
               .put("function", new JsonObject().put("arguments", json))));
@@ -71,8 +76,19 @@ final class AnthropicToOpenAiStream implements StreamTranslator {
           return List.of();
         }
       }
+      case "content_block_stop" -> {
+        int block = blockIndex(data);
+        if (!toolIndexByBlock.containsKey(block) || toolsWithArguments.contains(block)) {
+          return List.of();
+        }
+        // A tool called with no input: its arguments must still be a JSON object.
+        toolsWithArguments.add(block);
+        delta = new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()
+            .put("index", toolIndexByBlock.get(block))
+            .put("function", new JsonObject().put("arguments", "{}"))));
+      }
       case "message_delta" -> {
-        JsonObject d = data.getJsonObject("delta", new JsonObject());
+        JsonObject d = data.getValue("delta") instanceof JsonObject o ? o : new JsonObject();
         if (!(d.getValue("stop_reason") instanceof String reason)) {
           return List.of();
         }

@@ -22,7 +22,8 @@ public final class AnthropicUsageTracker {
     if (!(raw instanceof JsonObject u)) {
       return;
     }
-    seen = true;
+    // message_start carries a placeholder output count; only message_delta reports the real one.
+    seen |= type.equals("message_delta");
     if (u.getValue("input_tokens") instanceof Number n) {
       input = n.longValue();
     }
@@ -37,7 +38,7 @@ public final class AnthropicUsageTracker {
     }
   }
 
-  /** The usage so far, or {@code null} if no event reported any. */
+  /** The usage, or {@code null} until a {@code message_delta} has reported the output count. */
   public Usage usage() {
     return seen ? new Usage(input + cacheRead + cacheWrite, output, cacheRead, cacheWrite, 0, false)
         : null;

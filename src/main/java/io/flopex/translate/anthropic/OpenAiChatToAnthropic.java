@@ -31,7 +31,7 @@ public final class OpenAiChatToAnthropic implements Translator {
   private static final Set<String> DROPPED = Set.of("presence_penalty", "frequency_penalty",
       "logit_bias", "logprobs", "top_logprobs", "seed", "service_tier", "store", "metadata",
       "modalities", "audio", "prediction", "web_search_options", "verbosity", "prompt_cache_key",
-      "safety_identifier", "reasoning_effort", "response_format");
+      "safety_identifier", "reasoning_effort", "response_format", "functions", "function_call");
 
   @Override
   public JsonObject request(JsonObject client, String upstreamModel, boolean stream,

@@ -9,7 +9,10 @@ import io.flopex.translate.openai.OpenAiStreamRelay;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
+import java.util.UUID;
 import java.util.List;
 import java.util.Set;
 
@@ -26,7 +29,8 @@ final class GeminiToOpenAiStream implements StreamTranslator {
   private final long created = System.currentTimeMillis() / 1000;
   private final Set<Integer> started = new HashSet<>();
   private final Set<Integer> calledFunction = new HashSet<>();
-  private int toolCalls;
+  private final Map<Integer, Integer> toolCalls = new HashMap<>();
+  private final String callPrefix = "call_" + UUID.randomUUID().toString().substring(0, 8) + "_";
   private Usage usage;
 
   GeminiToOpenAiStream(StreamContext context) {
@@ -50,7 +54,8 @@ final class GeminiToOpenAiStream implements StreamTranslator {
     }
     if (choices.isEmpty() && data.getValue("promptFeedback") instanceof JsonObject feedback
         && feedback.getValue("blockReason") != null) {
-      choices.add(choice(0, new JsonObject(), "content_filter"));
+      choices.add(choice(0, new JsonObject().put("role", "assistant"), "content_filter"));
+      started.add(0);
     }
     if (choices.isEmpty()) {
       return List.of();
@@ -86,8 +91,9 @@ final class GeminiToOpenAiStream implements StreamTranslator {
         delta.put("content", text);
       } else if (part.getValue("functionCall") instanceof JsonObject call) {
         calledFunction.add(index);
-        JsonObject toolCall = OpenAiChatToGemini.toolCall(call, toolCalls).put("index", toolCalls);
-        toolCalls++;
+        int n = toolCalls.merge(index, 1, Integer::sum) - 1;
+        JsonObject toolCall = OpenAiChatToGemini.toolCall(call, callPrefix + index + "_" + n)
+            .put("index", n);
         delta.put("tool_calls", new JsonArray().add(toolCall));
       } else {
         continue;
@@ -95,7 +101,11 @@ final class GeminiToOpenAiStream implements StreamTranslator {
       out.add(choice(index, delta, null));
     }
     if (candidate.getValue("finishReason") instanceof String reason) {
-      out.add(choice(index, new JsonObject(),
+      JsonObject delta = new JsonObject();
+      if (started.add(index)) {
+        delta.put("role", "assistant");
+      }
+      out.add(choice(index, delta,
           FinishReasons.fromGemini(reason, calledFunction.contains(index))));
     }
     return out;

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * OpenAI Chat Completions client to Google's Gemini API.
@@ -27,6 +28,7 @@ import java.util.Set;
 public final class OpenAiChatToGemini implements Translator {
 
   private static final Set<String> DROPPED = Set.of("logit_bias", "logprobs", "top_logprobs",
+      "functions", "function_call",
       "service_tier", "store", "metadata", "modalities", "audio", "prediction",
       "web_search_options", "verbosity", "prompt_cache_key", "safety_identifier",
       "reasoning_effort", "user", "parallel_tool_calls");
@@ -218,10 +220,12 @@ public final class OpenAiChatToGemini implements Translator {
       throw new UnsupportedRequest(at + ".tool_call_id", "A tool reply must answer a tool call"
           + " made earlier in the conversation.");
     }
-    Object content = message.getValue("content");
-    String text = content instanceof String s ? s : content == null ? "" : content.toString();
+    JsonArray textParts = new JsonArray();
+    textParts(message.getValue("content"), at, textParts);
+    StringBuilder text = new StringBuilder();
+    textParts.forEach(p -> text.append(((JsonObject) p).getString("text")));
     return new JsonObject().put("functionResponse", new JsonObject().put("name", name)
-        .put("response", new JsonObject().put("content", text)));
+        .put("response", new JsonObject().put("content", text.toString())));
   }
 
   private static void tools(JsonObject client, JsonObject body) {
@@ -277,6 +281,7 @@ public final class OpenAiChatToGemini implements Translator {
       return null;
     }
     JsonArray choices = new JsonArray();
+    String callPrefix = "call_" + UUID.randomUUID().toString().substring(0, 8) + "_";
     int callCounter = 0;
     for (int i = 0; i < candidates.size(); i++) {
       JsonObject candidate = candidates.getJsonObject(i);
@@ -291,7 +296,7 @@ public final class OpenAiChatToGemini implements Translator {
         if (part.getValue("text") instanceof String s) {
           text.append(s);
         } else if (part.getValue("functionCall") instanceof JsonObject call) {
-          toolCalls.add(toolCall(call, callCounter++));
+          toolCalls.add(toolCall(call, callPrefix + callCounter++));
         }
       }
       JsonObject message = new JsonObject().put("role", "assistant")
@@ -327,10 +332,11 @@ public final class OpenAiChatToGemini implements Translator {
     return new Translated(body, usage);
   }
 
-  static JsonObject toolCall(JsonObject call, int index) {
+  /** A Gemini function call as an OpenAI tool call; Gemini's own id when it gave one. */
+  static JsonObject toolCall(JsonObject call, String fallbackId) {
     Object args = call.getValue("args");
     return new JsonObject()
-        .put("id", call.getValue("id") instanceof String id ? id : "call_" + index)
+        .put("id", call.getValue("id") instanceof String id ? id : fallbackId)
         .put("type", "function")
         .put("function", new JsonObject()
             .put("name", call.getValue("name"))

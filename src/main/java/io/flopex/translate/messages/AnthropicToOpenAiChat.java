@@ -224,15 +224,22 @@ public final class AnthropicToOpenAiChat implements Translator {
   /** An OpenAI chat completion as an Anthropic message. */
   static Translated toAnthropic(Translated openAi, String clientModel) {
     JsonObject choice = openAi.body().getJsonArray("choices").getJsonObject(0);
-    JsonObject message = choice.getJsonObject("message", new JsonObject());
+    JsonObject message = choice.getValue("message") instanceof JsonObject m ? m
+        : new JsonObject();
     JsonArray content = new JsonArray();
-    if (message.getValue("content") instanceof String text && !text.isEmpty()) {
+    boolean refused = message.getValue("refusal") instanceof String r && !r.isEmpty();
+    String text = refused ? message.getString("refusal")
+        : message.getValue("content") instanceof String s ? s : "";
+    if (!text.isEmpty()) {
       content.add(new JsonObject().put("type", "text").put("text", text));
     }
     if (message.getValue("tool_calls") instanceof JsonArray calls) {
       for (Object c : calls) {
-        JsonObject call = (JsonObject) c;
-        JsonObject function = call.getJsonObject("function", new JsonObject());
+        if (!(c instanceof JsonObject call)) {
+          continue;
+        }
+        JsonObject function = call.getValue("function") instanceof JsonObject f ? f
+            : new JsonObject();
         content.add(new JsonObject().put("type", "tool_use")
             .put("id", call.getValue("id"))
             .put("name", function.getValue("name"))
@@ -247,7 +254,8 @@ public final class AnthropicToOpenAiChat implements Translator {
         .put("role", "assistant")
         .put("model", clientModel)
         .put("content", content)
-        .put("stop_reason", OpenAiChunksToAnthropic.stopReason(choice.getString("finish_reason")))
+        .put("stop_reason", refused ? "refusal" : OpenAiChunksToAnthropic.stopReason(
+            choice.getValue("finish_reason") instanceof String f ? f : null))
         .putNull("stop_sequence")
         .put("usage", OpenAiChunksToAnthropic.usageJson(usage == null ? Usage.NONE : usage));
     return new Translated(body, usage);

@@ -8,6 +8,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,9 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
   private int openTool = -1;
   private final Map<Integer, PendingCall> pending = new TreeMap<>();
   private final Set<Integer> closedTools = new HashSet<>();
+  private final Map<Integer, String> toolIds = new HashMap<>();
+  private final Map<Integer, String> toolNames = new HashMap<>();
+  private boolean refused;
 
   /** A tool call waiting for the block before it to end. */
   private static final class PendingCall {
@@ -94,7 +98,19 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
           || (choice.getValue("index") instanceof Number n && n.intValue() != 0)) {
         continue;
       }
-      JsonObject delta = choice.getJsonObject("delta", new JsonObject());
+      JsonObject delta = choice.getValue("delta") instanceof JsonObject d ? d : new JsonObject();
+      for (String field : new String[] {"reasoning_content", "reasoning"}) {
+        if (delta.getValue(field) instanceof String thought && !thought.isEmpty()) {
+          // Reasoning is output the provider bills, but it has no signature Anthropic clients
+          // could send back: it counts as content and is not passed on.
+          content = true;
+          deliveredChars += thought.length();
+        }
+      }
+      if (delta.getValue("refusal") instanceof String refusal && !refusal.isEmpty()) {
+        refused = true;
+        delta = new JsonObject().put("content", refusal);
+      }
       if (delta.getValue("content") instanceof String text && !text.isEmpty()) {
         if (openTool >= 0 || openBlock < 0) {
           close(out);
@@ -106,13 +122,15 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
       }
       if (delta.getValue("tool_calls") instanceof JsonArray calls) {
         for (Object t : calls) {
-          toolCall((JsonObject) t, out);
+          if (t instanceof JsonObject call) {
+            toolCall(call, out);
+          }
         }
       }
       if (choice.getValue("finish_reason") instanceof String reason && stopReason == null) {
         close(out);
         flushPending(out);
-        stopReason = stopReason(reason);
+        stopReason = refused ? "refusal" : stopReason(reason);
         content = true;
       }
     }
@@ -120,26 +138,28 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
 
   private void toolCall(JsonObject call, List<ClientEvent> out) {
     int index = call.getValue("index") instanceof Number n ? n.intValue() : 0;
-    JsonObject function = call.getJsonObject("function", new JsonObject());
+    JsonObject function = call.getValue("function") instanceof JsonObject f ? f
+        : new JsonObject();
     String args = function.getValue("arguments") instanceof String a ? a : "";
+    if (call.getValue("id") instanceof String id) {
+      toolIds.put(index, id);
+    }
+    if (function.getValue("name") instanceof String name) {
+      toolNames.put(index, name);
+    }
     deliveredChars += args.length();
     if (index != openTool && (openTool >= 0 || !pending.isEmpty() || closedTools.contains(index)
         || pending.containsKey(index))) {
       // Another call is streaming: keep this one until that block ends.
       PendingCall later = pending.computeIfAbsent(index, i -> new PendingCall());
-      if (call.getValue("id") instanceof String id) {
-        later.id = id;
-      }
-      if (function.getValue("name") instanceof String name) {
-        later.name = name;
-      }
+      later.id = toolIds.get(index);
+      later.name = toolNames.get(index);
       later.arguments.append(args);
       return;
     }
     if (index != openTool) {
       close(out);
-      openToolBlock(out, index, call.getValue("id") instanceof String id ? id : null,
-          function.getValue("name"));
+      openToolBlock(out, index, toolIds.get(index), toolNames.get(index));
     }
     if (!args.isEmpty()) {
       out.add(delta(new JsonObject().put("type", "input_json_delta").put("partial_json", args)));
