@@ -49,6 +49,20 @@ public final class Turns {
         + " object.");
   }
 
+  /**
+   * The text of a text part, or of a refusal part as the OpenAI SDK echoes an assistant's refusal
+   * back in the history; {@code null} for any other part.
+   */
+  public static String partText(Object part) {
+    if (!(part instanceof JsonObject p)) {
+      return null;
+    }
+    Object type = p.getValue("type");
+    Object text = "text".equals(type) ? p.getValue("text")
+        : "refusal".equals(type) ? p.getValue("refusal") : null;
+    return text instanceof String s ? s : null;
+  }
+
   /** The image URL of an {@code image_url} part, in either of OpenAI's two shapes. */
   public static String imageUrl(JsonObject part) {
     Object raw = part.getValue("image_url");

@@ -123,13 +123,13 @@ public final class OpenAiChatToAnthropic implements Translator {
     }
     if (content instanceof JsonArray parts) {
       for (int i = 0; i < parts.size(); i++) {
-        if (parts.getValue(i) instanceof JsonObject part && "text".equals(part.getValue("type"))
-            && part.getValue("text") instanceof String s && !s.isEmpty()) {
-          into.add(text(s));
-        } else if (!(parts.getValue(i) instanceof JsonObject part
-            && "text".equals(part.getValue("type")))) {
+        String s = Turns.partText(parts.getValue(i));
+        if (s == null) {
           throw new UnsupportedRequest(at + ".content[" + i + "]", "Only text parts are"
               + " accepted here.");
+        }
+        if (!s.isEmpty()) {
+          into.add(text(s));
         }
       }
     }
@@ -199,7 +199,7 @@ public final class OpenAiChatToAnthropic implements Translator {
     if (content instanceof String s && !s.isEmpty()) {
       blocks.add(text(s));
     } else if (content instanceof JsonArray) {
-      textBlocks(content, at + ".content", blocks);
+      textBlocks(content, at, blocks);
     }
     if (message.getValue("tool_calls") instanceof JsonArray calls) {
       for (int i = 0; i < calls.size(); i++) {
@@ -230,7 +230,7 @@ public final class OpenAiChatToAnthropic implements Translator {
       result.put("content", s);
     } else if (content instanceof JsonArray) {
       JsonArray blocks = new JsonArray();
-      textBlocks(content, at + ".content", blocks);
+      textBlocks(content, at, blocks);
       result.put("content", blocks);
     }
     return result;

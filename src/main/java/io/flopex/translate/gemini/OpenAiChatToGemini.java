@@ -128,12 +128,12 @@ public final class OpenAiChatToGemini implements Translator {
       }
     } else if (content instanceof JsonArray parts) {
       for (int i = 0; i < parts.size(); i++) {
-        if (!(parts.getValue(i) instanceof JsonObject part)
-            || !"text".equals(part.getValue("type"))) {
+        String s = Turns.partText(parts.getValue(i));
+        if (s == null) {
           throw new UnsupportedRequest(at + ".content[" + i + "]", "Only text parts are"
               + " accepted here.");
         }
-        if (part.getValue("text") instanceof String s && !s.isEmpty()) {
+        if (!s.isEmpty()) {
           into.add(new JsonObject().put("text", s));
         }
       }
