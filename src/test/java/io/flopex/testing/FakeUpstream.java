@@ -238,11 +238,6 @@ public final class FakeUpstream {
     };
   }
 
-  /** Closes the connection without answering. */
-  public static Behavior hangUp() {
-    return (req, resp, vertx) -> req.connection().close();
-  }
-
   /** A loopback port with nothing listening: connecting to it is refused. */
   public static int refusedPort() {
     try (ServerSocket socket = new ServerSocket(0)) {
