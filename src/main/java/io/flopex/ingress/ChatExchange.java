@@ -91,6 +91,9 @@ final class ChatExchange {
   private boolean finished;
   private long ttfbNanos = -1;
   private int attemptCount;
+  private final List<String> fallbacks;
+  private String servedModel;
+  private int fallbacksUsed;
   private long contentTimer = -1;
 
   ChatExchange(
@@ -105,6 +108,8 @@ final class ChatExchange {
     this.key = key;
     this.request = request;
     this.requestId = requestId;
+    this.fallbacks = new ArrayList<>(request.fallbackModels());
+    this.servedModel = request.model();
   }
 
   void start() {
@@ -127,6 +132,29 @@ final class ChatExchange {
         });
   }
 
+  /** Every endpoint of the current model failed: move on to the next model the client named. */
+  private void fallBack() {
+    String model = fallbacks.remove(0);
+    bus.<RoutePlan>request(Addresses.ROUTING_PLAN, new RouteRequest(model), PLAN_OPTIONS)
+        .onSuccess(reply -> guard(() -> {
+          if (finished) {
+            return;
+          }
+          if (!reply.body().modelKnown()) {
+            warn(List.of("fallback model '" + printable(model) + "' does not exist and was"
+                + " skipped"));
+          } else {
+            plan = reply.body();
+            servedModel = model;
+            fallbacksUsed++;
+            tried.clear();
+            LOG.info("Request {}: falling back to model {}", requestId, printable(model));
+          }
+          next();
+        }))
+        .onFailure(err -> guard(this::exhausted));
+  }
+
   private void next() {
     if (finished) {
       return;
@@ -141,7 +169,11 @@ final class ChatExchange {
       }
     }
     if (index < 0) {
-      exhausted();
+      if (!fallbacks.isEmpty() && attempts.size() < plan.maxAttempts()) {
+        fallBack();
+      } else {
+        exhausted();
+      }
       return;
     }
     tried.add(index);
@@ -244,7 +276,7 @@ final class ChatExchange {
   private void completed(ProviderReply.Completed done) {
     Translated answer;
     try {
-      answer = translator.response(done.body(), request.model());
+      answer = translator.response(done.body(), servedModel);
     } catch (RuntimeException e) {
       // The provider's answer has an unexpected shape: its fault, like unparseable JSON.
       answer = null;
@@ -265,7 +297,7 @@ final class ChatExchange {
 
   private void startStream(JsonObject body) {
     String address = Addresses.stream(callId);
-    relay = translator.stream(new Translator.StreamContext(completionId, request.model(),
+    relay = translator.stream(new Translator.StreamContext(completionId, servedModel,
         request.includeUsage()));
     heldBack.clear();
     String thisCall = callId;
@@ -502,6 +534,7 @@ final class ChatExchange {
       response.putHeader("x-flopex-provider", current.provider());
     }
     response.putHeader("x-flopex-attempts", Integer.toString(attemptCount));
+    response.putHeader("x-flopex-fallbacks", Integer.toString(fallbacksUsed));
   }
 
   private AttemptRecord attempt(String outcome) {

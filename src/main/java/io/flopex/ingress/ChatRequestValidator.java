@@ -24,11 +24,22 @@ import java.util.Set;
  */
 public final class ChatRequestValidator {
 
-  /** The request to forward, the dialect it is written in, and the warnings to send back. */
-  public record Validated(JsonObject request, List<String> warnings, ClientFormat format) {
+  /**
+   * The request to forward, the dialect it is written in, the warnings to send back, and the
+   * models to fall back on, in order, when every endpoint of the requested one fails.
+   */
+  public record Validated(
+      JsonObject request,
+      List<String> warnings,
+      ClientFormat format,
+      List<String> fallbackModels) {
 
     public Validated(JsonObject request, List<String> warnings) {
-      this(request, warnings, ClientFormat.OPENAI_CHAT);
+      this(request, warnings, ClientFormat.OPENAI_CHAT, List.of());
+    }
+
+    public Validated(JsonObject request, List<String> warnings, ClientFormat format) {
+      this(request, warnings, format, List.of());
     }
 
     public String model() {
@@ -62,6 +73,7 @@ public final class ChatRequestValidator {
       Set.of("system", "developer", "user", "assistant", "tool", "function");
 
   static final int MAX_MODEL_LENGTH = 256;
+  static final int MAX_FALLBACK_MODELS = 8;
   /** Warnings beyond this many are counted, not listed, to keep the header small. */
   static final int MAX_WARNINGS = 10;
 
@@ -82,6 +94,9 @@ public final class ChatRequestValidator {
     List<String> warnings = new ArrayList<>();
     for (Map.Entry<String, Object> field : body) {
       String name = field.getKey();
+      if (name.equals("models")) {
+        continue;
+      }
       if (REFUSED.contains(name)) {
         throw new ApiError(Failure.INVALID_REQUEST, "'" + name + "' is not accepted: Flopex"
             + " sends requests only to the providers it is configured with.", name);
@@ -115,7 +130,37 @@ public final class ChatRequestValidator {
             + " strings.", "stop");
       }
     }
-    return new Validated(request, List.copyOf(warnings));
+    return new Validated(request, List.copyOf(warnings), ClientFormat.OPENAI_CHAT,
+        fallbackModels(body.getValue("models"), request.getString("model")));
+  }
+
+  /**
+   * OpenRouter's {@code models}: the models to try, in order, after the requested one. The
+   * requested model is not tried twice; a gateway-only field, it is never forwarded.
+   */
+  private static List<String> fallbackModels(Object raw, String model) {
+    if (raw == null) {
+      return List.of();
+    }
+    if (!(raw instanceof JsonArray models) || models.size() > MAX_FALLBACK_MODELS) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'models' must be an array of at most "
+          + MAX_FALLBACK_MODELS + " model names.", "models");
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < models.size(); i++) {
+      JsonObject probe = new JsonObject().put("model", models.getValue(i));
+      try {
+        checkModel(probe);
+      } catch (ApiError e) {
+        throw new ApiError(Failure.INVALID_REQUEST, "'models[" + i + "]' must be a model name"
+            + " of at most " + MAX_MODEL_LENGTH + " printable characters.", "models[" + i + "]");
+      }
+      String name = probe.getString("model");
+      if (!name.equals(model) && !out.contains(name)) {
+        out.add(name);
+      }
+    }
+    return List.copyOf(out);
   }
 
   static void checkModel(JsonObject request) {
