@@ -4,11 +4,12 @@ import java.util.List;
 
 /**
  * The endpoints that may serve one request, in the order to try them, and how many attempts the
- * request may make in all. An empty list means the model is unknown.
+ * request may make in all. {@code modelKnown} is false for a model the gateway does not have; a
+ * known model can still have no route left once the request's provider preferences are applied.
  */
-public record RoutePlan(String model, List<Route> routes, int maxAttempts) {
+public record RoutePlan(String model, List<Route> routes, int maxAttempts, boolean modelKnown) {
 
-  public boolean modelKnown() {
-    return !routes.isEmpty();
+  public RoutePlan(String model, List<Route> routes, int maxAttempts) {
+    this(model, routes, maxAttempts, !routes.isEmpty());
   }
 }

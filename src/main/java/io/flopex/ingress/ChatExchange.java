@@ -114,14 +114,18 @@ final class ChatExchange {
 
   void start() {
     response.closeHandler(v -> onClientGone());
-    bus.<RoutePlan>request(Addresses.ROUTING_PLAN, new RouteRequest(request.model()),
-            PLAN_OPTIONS)
+    bus.<RoutePlan>request(Addresses.ROUTING_PLAN,
+            new RouteRequest(request.model(), request.preferences()), PLAN_OPTIONS)
         .onSuccess(reply -> guard(() -> {
           plan = reply.body();
           if (!plan.modelKnown()) {
             fail(new ApiError(Failure.MODEL_NOT_FOUND, "The model '" + printable(request.model())
                 + "' does not exist on this gateway. GET /v1/models lists the models you can"
                 + " use.", "model"));
+          } else if (plan.routes().isEmpty()) {
+            fail(new ApiError(Failure.INVALID_REQUEST, "No endpoint of model '"
+                + printable(request.model()) + "' matches the request's provider preferences.",
+                "provider"));
           } else {
             next();
           }
@@ -135,14 +139,15 @@ final class ChatExchange {
   /** Every endpoint of the current model failed: move on to the next model the client named. */
   private void fallBack() {
     String model = fallbacks.remove(0);
-    bus.<RoutePlan>request(Addresses.ROUTING_PLAN, new RouteRequest(model), PLAN_OPTIONS)
+    bus.<RoutePlan>request(Addresses.ROUTING_PLAN,
+            new RouteRequest(model, request.preferences()), PLAN_OPTIONS)
         .onSuccess(reply -> guard(() -> {
           if (finished) {
             return;
           }
-          if (!reply.body().modelKnown()) {
-            warn(List.of("fallback model '" + printable(model) + "' does not exist and was"
-                + " skipped"));
+          if (!reply.body().modelKnown() || reply.body().routes().isEmpty()) {
+            warn(List.of("fallback model '" + printable(model) + "' does not exist or has no"
+                + " endpoint matching the provider preferences, and was skipped"));
           } else {
             plan = reply.body();
             servedModel = model;

@@ -1,6 +1,7 @@
 package io.flopex.ingress;
 
 import io.flopex.bus.Failure;
+import io.flopex.bus.ProviderPreferences;
 import io.flopex.translate.ClientFormat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
@@ -32,14 +33,15 @@ public final class ChatRequestValidator {
       JsonObject request,
       List<String> warnings,
       ClientFormat format,
-      List<String> fallbackModels) {
+      List<String> fallbackModels,
+      ProviderPreferences preferences) {
 
     public Validated(JsonObject request, List<String> warnings) {
-      this(request, warnings, ClientFormat.OPENAI_CHAT, List.of());
+      this(request, warnings, ClientFormat.OPENAI_CHAT, List.of(), ProviderPreferences.NONE);
     }
 
     public Validated(JsonObject request, List<String> warnings, ClientFormat format) {
-      this(request, warnings, format, List.of());
+      this(request, warnings, format, List.of(), ProviderPreferences.NONE);
     }
 
     public String model() {
@@ -94,7 +96,7 @@ public final class ChatRequestValidator {
     List<String> warnings = new ArrayList<>();
     for (Map.Entry<String, Object> field : body) {
       String name = field.getKey();
-      if (name.equals("models")) {
+      if (name.equals("models") || name.equals("provider")) {
         continue;
       }
       if (REFUSED.contains(name)) {
@@ -130,8 +132,85 @@ public final class ChatRequestValidator {
             + " strings.", "stop");
       }
     }
+    ProviderPreferences preferences = preferences(body.getValue("provider"), warnings);
     return new Validated(request, List.copyOf(warnings), ClientFormat.OPENAI_CHAT,
-        fallbackModels(body.getValue("models"), request.getString("model")));
+        fallbackModels(body.getValue("models"), request.getString("model")), preferences);
+  }
+
+  /** OpenRouter's {@code provider} object; a gateway-only field, never forwarded. */
+  static ProviderPreferences preferences(Object raw, List<String> warnings) {
+    if (raw == null) {
+      return ProviderPreferences.NONE;
+    }
+    if (!(raw instanceof JsonObject p)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'provider' must be an object.", "provider");
+    }
+    boolean sortByPrice = false;
+    Object sort = p.getValue("sort");
+    if ("price".equals(sort)) {
+      sortByPrice = true;
+    } else if ("latency".equals(sort) || "throughput".equals(sort)) {
+      warnings.add("provider.sort '" + sort + "' is not honoured yet; endpoints keep their"
+          + " configured order");
+    } else if (sort != null) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'provider.sort' must be price, latency or"
+          + " throughput.", "provider.sort");
+    }
+    Object fallbacks = p.getValue("allow_fallbacks");
+    if (fallbacks != null && !(fallbacks instanceof Boolean)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'provider.allow_fallbacks' must be a"
+          + " boolean.", "provider.allow_fallbacks");
+    }
+    if (Boolean.TRUE.equals(p.getValue("require_parameters"))) {
+      warnings.add("provider.require_parameters is not honoured yet");
+    }
+    for (String field : p.fieldNames()) {
+      if (!Set.of("order", "only", "ignore", "allow_fallbacks", "sort", "max_price",
+          "require_parameters").contains(field)) {
+        warnings.add("provider." + printable(field) + " is not supported and was ignored");
+      }
+    }
+    long maxPrompt = -1;
+    long maxCompletion = -1;
+    if (p.getValue("max_price") instanceof JsonObject max) {
+      maxPrompt = price(max, "prompt");
+      maxCompletion = price(max, "completion");
+    } else if (p.getValue("max_price") != null) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'provider.max_price' must be an object with"
+          + " 'prompt' and 'completion' in USD per million tokens.", "provider.max_price");
+    }
+    return new ProviderPreferences(names(p, "order"), names(p, "only"), names(p, "ignore"),
+        !Boolean.FALSE.equals(fallbacks), sortByPrice, maxPrompt, maxCompletion);
+  }
+
+  private static List<String> names(JsonObject p, String field) {
+    Object raw = p.getValue(field);
+    if (raw == null) {
+      return List.of();
+    }
+    if (!(raw instanceof JsonArray array) || array.size() > 64
+        || !array.stream().allMatch(v -> v instanceof String s && s.length() <= 64)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'provider." + field + "' must be an array of"
+          + " provider ids.", "provider." + field);
+    }
+    List<String> out = new ArrayList<>();
+    array.forEach(v -> out.add((String) v));
+    return List.copyOf(out);
+  }
+
+  /** A ceiling in USD per million tokens, as micro-USD per million; -1 when absent. */
+  private static long price(JsonObject max, String field) {
+    Object value = max.getValue(field);
+    if (value == null) {
+      return -1;
+    }
+    if (!(value instanceof Number n) || !Double.isFinite(n.doubleValue())
+        || n.doubleValue() < 0) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'provider.max_price." + field + "' must be a"
+          + " non-negative number of USD per million tokens.", "provider.max_price." + field);
+    }
+    return new java.math.BigDecimal(n.toString()).movePointRight(6)
+        .min(java.math.BigDecimal.valueOf(Long.MAX_VALUE)).longValue();
   }
 
   /**

@@ -1,12 +1,15 @@
 package io.flopex.routing;
 
+import io.flopex.bus.ProviderPreferences;
 import io.flopex.bus.Route;
 import io.flopex.bus.RoutePlan;
+import io.flopex.bus.RouteRequest;
 import io.flopex.config.EndpointConfig;
 import io.flopex.config.FlopexConfig;
 import io.flopex.config.ModelConfig;
 import io.flopex.config.ProviderConfig;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +40,38 @@ public final class RoutePlanner {
   }
 
   public RoutePlan plan(String model) {
-    RoutePlan plan = plans.get(model);
-    return plan != null ? plan : new RoutePlan(model, List.of(), 0);
+    return plan(new RouteRequest(model));
+  }
+
+  /**
+   * The configured order, narrowed and reordered by the request's preferences: endpoints not
+   * allowed are removed; those of providers named in {@code order} come first, in that order;
+   * with {@code sortByPrice} the rest follow cheapest first (prompt plus completion price).
+   */
+  public RoutePlan plan(RouteRequest request) {
+    RoutePlan plan = plans.get(request.model());
+    if (plan == null) {
+      return new RoutePlan(request.model(), List.of(), 0, false);
+    }
+    ProviderPreferences prefs = request.preferences();
+    if (prefs.equals(ProviderPreferences.NONE)) {
+      return plan;
+    }
+    List<Route> routes = new ArrayList<>();
+    for (Route route : plan.routes()) {
+      if (prefs.allows(route.provider(), route.pricing())) {
+        routes.add(route);
+      }
+    }
+    Comparator<Route> byOrder = Comparator.comparingInt(r -> {
+      int i = prefs.order().indexOf(r.provider());
+      return i < 0 ? Integer.MAX_VALUE : i;
+    });
+    if (prefs.sortByPrice()) {
+      byOrder = byOrder.thenComparingLong(
+          r -> r.pricing().promptPerMillion() + r.pricing().completionPerMillion());
+    }
+    routes.sort(byOrder);
+    return new RoutePlan(plan.model(), List.copyOf(routes), plan.maxAttempts(), true);
   }
 }

@@ -23,7 +23,7 @@ public final class RoutingVerticle extends VerticleBase {
   public Future<?> start() {
     MessageConsumer<RouteRequest> consumer = vertx.eventBus().localConsumer(
         Addresses.ROUTING_PLAN,
-        message -> message.reply(planner.plan(message.body().model()), LOCAL));
+        message -> message.reply(planner.plan(message.body()), LOCAL));
     return consumer.completion();
   }
 }

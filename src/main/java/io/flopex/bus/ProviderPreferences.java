@@ -1,0 +1,39 @@
+package io.flopex.bus;
+
+import io.flopex.config.Pricing;
+import java.util.List;
+
+/**
+ * A request's wishes about which endpoints serve it, in OpenRouter's terms: providers to try
+ * first ({@code order}), the only ones allowed ({@code only}), ones never to use ({@code
+ * ignore}), whether providers outside {@code order} may be used at all ({@code allowFallbacks}),
+ * whether to prefer the cheapest ({@code sortByPrice}), and price ceilings in micro-USD per
+ * million tokens ({@code maxPrompt}, {@code maxCompletion}; {@code -1} for none).
+ */
+public record ProviderPreferences(
+    List<String> order,
+    List<String> only,
+    List<String> ignore,
+    boolean allowFallbacks,
+    boolean sortByPrice,
+    long maxPrompt,
+    long maxCompletion) {
+
+  public static final ProviderPreferences NONE =
+      new ProviderPreferences(List.of(), List.of(), List.of(), true, false, -1, -1);
+
+  /** Whether an endpoint with this provider and price may serve the request at all. */
+  public boolean allows(String provider, Pricing pricing) {
+    if (!only.isEmpty() && !only.contains(provider)) {
+      return false;
+    }
+    if (ignore.contains(provider)) {
+      return false;
+    }
+    if (!allowFallbacks && !order.isEmpty() && !order.contains(provider)) {
+      return false;
+    }
+    return (maxPrompt < 0 || pricing.promptPerMillion() <= maxPrompt)
+        && (maxCompletion < 0 || pricing.completionPerMillion() <= maxCompletion);
+  }
+}
