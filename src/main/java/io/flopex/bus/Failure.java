@@ -8,6 +8,7 @@ package io.flopex.bus;
 public enum Failure {
   INVALID_JSON(400, "invalid_request_error", "invalid_json"),
   INVALID_REQUEST(400, "invalid_request_error", "invalid_request"),
+  CONTEXT_LENGTH_EXCEEDED(400, "invalid_request_error", "context_length_exceeded"),
   UNAUTHENTICATED(401, "authentication_error", "invalid_api_key"),
   NOT_FOUND(404, "invalid_request_error", "not_found"),
   MODEL_NOT_FOUND(404, "invalid_request_error", "model_not_found"),

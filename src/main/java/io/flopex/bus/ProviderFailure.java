@@ -18,6 +18,8 @@ public record ProviderFailure(Kind kind, int status, long retryAfterMs, JsonObje
     IDLE_TIMEOUT("stream went idle"),
     RESPONSE_TIMEOUT("no complete response in time"),
     HTTP_STATUS("upstream returned an error status"),
+    /** The prompt does not fit the model's window: a larger model may take it. */
+    CONTEXT_LENGTH("prompt longer than the model's context window"),
     PROTOCOL("malformed upstream response"),
     STREAM_ERROR("upstream sent an error event"),
     STREAM_CUT("stream ended before it finished"),

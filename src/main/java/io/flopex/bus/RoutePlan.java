@@ -6,10 +6,16 @@ import java.util.List;
  * The endpoints that may serve one request, in the order to try them, and how many attempts the
  * request may make in all. {@code modelKnown} is false for a model the gateway does not have; a
  * known model can still have no route left once the request's provider preferences are applied.
+ * {@code contextLength} is the model's window in tokens, 0 when not configured.
  */
-public record RoutePlan(String model, List<Route> routes, int maxAttempts, boolean modelKnown) {
+public record RoutePlan(
+    String model,
+    List<Route> routes,
+    int maxAttempts,
+    boolean modelKnown,
+    long contextLength) {
 
   public RoutePlan(String model, List<Route> routes, int maxAttempts) {
-    this(model, routes, maxAttempts, !routes.isEmpty());
+    this(model, routes, maxAttempts, !routes.isEmpty(), 0);
   }
 }

@@ -94,6 +94,8 @@ final class ChatExchange {
   private final List<String> fallbacks;
   private String servedModel;
   private int fallbacksUsed;
+  /** The largest window already too small for the prompt; 0 while none was. */
+  private long windowTooSmall;
   private long contentTimer = -1;
 
   ChatExchange(
@@ -145,7 +147,11 @@ final class ChatExchange {
           if (finished) {
             return;
           }
-          if (!reply.body().modelKnown() || reply.body().routes().isEmpty()) {
+          if (windowTooSmall > 0 && reply.body().contextLength() > 0
+              && reply.body().contextLength() <= windowTooSmall) {
+            LOG.info("Request {}: fallback model {} has no larger window, skipped", requestId,
+                printable(model));
+          } else if (!reply.body().modelKnown() || reply.body().routes().isEmpty()) {
             warn(List.of("fallback model '" + printable(model) + "' does not exist or has no"
                 + " endpoint matching the provider preferences, and was skipped"));
           } else {
@@ -418,6 +424,17 @@ final class ChatExchange {
   private void attemptFailed(ProviderFailure failure) {
     attempts.add(attempt(failure.label()));
     lastFailure = failure;
+    if (FailoverPolicy.needsLargerWindow(failure)) {
+      // Every endpoint of this model shares its window: only a larger model can help.
+      windowTooSmall = Math.max(windowTooSmall, Math.max(1, plan.contextLength()));
+      for (int i = 0; i < plan.routes().size(); i++) {
+        tried.add(i);
+      }
+      LOG.info("Request {}: prompt too long for model {}, looking for a larger window",
+          requestId, printable(plan.model()));
+      next();
+      return;
+    }
     if (!FailoverPolicy.movesOn(failure)) {
       clientErrorFromUpstream(failure);
       return;
@@ -444,6 +461,11 @@ final class ChatExchange {
   }
 
   private void exhausted() {
+    if (windowTooSmall > 0) {
+      fail(new ApiError(Failure.CONTEXT_LENGTH_EXCEEDED, "The prompt is longer than the context"
+          + " window of every model that could serve it.", "messages"));
+      return;
+    }
     if (lastFailure == null && unsupported != null) {
       fail(new ApiError(Failure.INVALID_REQUEST, unsupported.getMessage(), unsupported.param()));
       return;

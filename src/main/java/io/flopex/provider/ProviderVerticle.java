@@ -240,6 +240,10 @@ public final class ProviderVerticle extends VerticleBase {
           error = scrub(parsed != null && parsed.getValue("error") instanceof JsonObject e ? e
               : new JsonObject());
         }
+        if (error != null && ContextLength.exceeded(error)) {
+          fail(new ProviderFailure(Kind.CONTEXT_LENGTH, status, 0, error));
+          return;
+        }
         fail(new ProviderFailure(Kind.HTTP_STATUS, status, retryAfter, error));
       });
     }

@@ -20,6 +20,11 @@ public final class FailoverPolicy {
     return failure.kind() != ProviderFailure.Kind.HTTP_STATUS || failure.clientError() == null;
   }
 
+  /** A prompt too long for the model: only a model with a larger window can take it. */
+  public static boolean needsLargerWindow(ProviderFailure failure) {
+    return failure.kind() == ProviderFailure.Kind.CONTEXT_LENGTH;
+  }
+
   /** The failure the client sees when every attempt failed, judged by the last one. */
   public static Failure exhausted(ProviderFailure last) {
     return switch (last.kind()) {

@@ -35,7 +35,8 @@ public final class RoutePlanner {
             endpoint.pricing(), provider.timeouts().connectMs() + provider.timeouts().responseMs(),
             provider.timeouts().firstByteMs(), provider.timeouts().idleMs()));
       }
-      plans.put(model.id(), new RoutePlan(model.id(), List.copyOf(routes), maxAttempts));
+      plans.put(model.id(), new RoutePlan(model.id(), List.copyOf(routes), maxAttempts, true,
+          model.contextLength()));
     }
   }
 
@@ -51,7 +52,7 @@ public final class RoutePlanner {
   public RoutePlan plan(RouteRequest request) {
     RoutePlan plan = plans.get(request.model());
     if (plan == null) {
-      return new RoutePlan(request.model(), List.of(), 0, false);
+      return new RoutePlan(request.model(), List.of(), 0, false, 0);
     }
     ProviderPreferences prefs = request.preferences();
     if (prefs.equals(ProviderPreferences.NONE)) {
@@ -72,6 +73,7 @@ public final class RoutePlanner {
           r -> r.pricing().promptPerMillion() + r.pricing().completionPerMillion());
     }
     routes.sort(byOrder);
-    return new RoutePlan(plan.model(), List.copyOf(routes), plan.maxAttempts(), true);
+    return new RoutePlan(plan.model(), List.copyOf(routes), plan.maxAttempts(), true,
+        plan.contextLength());
   }
 }

@@ -123,6 +123,17 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Sets the context window of a model declared earlier. */
+    public Builder window(String modelId, long contextLength) {
+      for (Object m : models) {
+        JsonObject model = (JsonObject) m;
+        if (model.getString("id").equals(modelId)) {
+          model.put("contextLength", contextLength);
+        }
+      }
+      return this;
+    }
+
     public Builder routing(int maxAttempts) {
       doc.put("routing", new JsonObject().put("maxAttempts", maxAttempts));
       return this;
