@@ -111,7 +111,7 @@ public final class Flopex {
     RetentionVerticle retention = new RetentionVerticle(usage, config.retention(), clock);
     Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
         .compose(v -> deployOne(vertx, ids, retention))
-        .compose(v -> deployOne(vertx, ids, new RoutingVerticle(config)));
+        .compose(v -> deployOne(vertx, ids, new RoutingVerticle(config, clock)));
     for (ProviderConfig provider : config.providers()) {
       chain = chain.compose(v -> deployOne(vertx, ids,
           new ProviderVerticle(provider, config.server().maxSseEventBytes())));

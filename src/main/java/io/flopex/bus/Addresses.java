@@ -11,6 +11,9 @@ public final class Addresses {
   /** Request/reply: a {@link RouteRequest} in, a {@link RoutePlan} out. */
   public static final String ROUTING_PLAN = "flopex.routing.plan";
 
+  /** Published: an {@link AttemptOutcome} after every failed attempt. */
+  public static final String ROUTING_OUTCOME = "flopex.routing.outcome";
+
   /** Point-to-point: one {@link UsageRecord} per finished request. */
   public static final String USAGE_RECORD = "flopex.usage.record";
 

@@ -30,6 +30,7 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
     register(bus, StreamEvent.Failed.class);
     register(bus, CallControl.class);
     register(bus, UsageRecord.class);
+    register(bus, AttemptOutcome.class);
   }
 
   private static <T> void register(EventBus bus, Class<T> type) {

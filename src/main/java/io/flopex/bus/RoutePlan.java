@@ -6,16 +6,24 @@ import java.util.List;
  * The endpoints that may serve one request, in the order to try them, and how many attempts the
  * request may make in all. {@code modelKnown} is false for a model the gateway does not have; a
  * known model can still have no route left once the request's provider preferences are applied.
- * {@code contextLength} is the model's window in tokens, 0 when not configured.
+ * {@code contextLength} is the model's window in tokens, 0 when not configured. When endpoints
+ * were left out because they are cooling down, {@code coolingUntilMillis} is the earliest time
+ * one of them recovers, 0 otherwise.
  */
 public record RoutePlan(
     String model,
     List<Route> routes,
     int maxAttempts,
     boolean modelKnown,
-    long contextLength) {
+    long contextLength,
+    long coolingUntilMillis) {
 
   public RoutePlan(String model, List<Route> routes, int maxAttempts) {
-    this(model, routes, maxAttempts, !routes.isEmpty(), 0);
+    this(model, routes, maxAttempts, !routes.isEmpty(), 0, 0);
+  }
+
+  /** The same plan with only these routes, and when the first excluded one recovers. */
+  public RoutePlan with(List<Route> remaining, long coolingUntil) {
+    return new RoutePlan(model, remaining, maxAttempts, modelKnown, contextLength, coolingUntil);
   }
 }

@@ -46,7 +46,7 @@ public final class ConfigLoader {
     known(object(doc, "server"), "server.", Set.of("host", "port", "maxBodyBytes",
         "bodyTimeoutMs", "maxSseEventBytes", "instances", "shutdownGraceMs"));
     known(object(doc, "database"), "database.", Set.of("url", "poolSize"));
-    known(object(doc, "routing"), "routing.", Set.of("maxAttempts"));
+    known(object(doc, "routing"), "routing.", Set.of("maxAttempts", "defaultCooldownMs"));
     known(object(doc, "usage"), "usage.", Set.of("batchSize", "flushIntervalMs", "maxPending"));
     known(object(doc, "retention"), "retention.", Set.of("usageDays", "intervalMinutes"));
     JsonObject server = object(doc, "server");
@@ -87,7 +87,8 @@ public final class ConfigLoader {
 
     JsonObject routing = object(doc, "routing");
     FlopexConfig.Routing routingConfig =
-        new FlopexConfig.Routing(intValue(routing, "routing.maxAttempts", 4, 1, 16));
+        new FlopexConfig.Routing(intValue(routing, "routing.maxAttempts", 4, 1, 16),
+            longValue(routing, "routing.defaultCooldownMs", 60_000, 0, 3_600_000));
     JsonObject usage = object(doc, "usage");
     FlopexConfig.Usage usageConfig = new FlopexConfig.Usage(
         intValue(usage, "usage.batchSize", 200, 1, 10_000),

@@ -34,8 +34,8 @@ public record FlopexConfig(
     }
   }
 
-  /** Bounds on how a request moves between endpoints. */
-  public record Routing(int maxAttempts) {}
+  /** Bounds on how a request moves between endpoints, and how long a full one rests. */
+  public record Routing(int maxAttempts, long defaultCooldownMs) {}
 
   /** How usage rows are batched into PostgreSQL. */
   public record Usage(int batchSize, long flushIntervalMs, int maxPending) {}

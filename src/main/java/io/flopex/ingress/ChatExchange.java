@@ -1,6 +1,7 @@
 package io.flopex.ingress;
 
 import io.flopex.bus.Addresses;
+import io.flopex.bus.AttemptOutcome;
 import io.flopex.bus.AttemptRecord;
 import io.flopex.bus.CallControl;
 import io.flopex.bus.Failure;
@@ -124,6 +125,8 @@ final class ChatExchange {
             fail(new ApiError(Failure.MODEL_NOT_FOUND, "The model '" + printable(request.model())
                 + "' does not exist on this gateway. GET /v1/models lists the models you can"
                 + " use.", "model"));
+          } else if (plan.routes().isEmpty() && plan.coolingUntilMillis() > 0) {
+            coolingDown(plan.coolingUntilMillis());
           } else if (plan.routes().isEmpty()) {
             fail(new ApiError(Failure.INVALID_REQUEST, "No endpoint of model '"
                 + printable(request.model()) + "' matches the request's provider preferences.",
@@ -424,6 +427,8 @@ final class ChatExchange {
   private void attemptFailed(ProviderFailure failure) {
     attempts.add(attempt(failure.label()));
     lastFailure = failure;
+    bus.publish(Addresses.ROUTING_OUTCOME, new AttemptOutcome(current.provider(),
+        current.upstreamModel(), failure, System.currentTimeMillis()), LOCAL);
     if (FailoverPolicy.needsLargerWindow(failure)) {
       // Every endpoint of this model shares its window: only a larger model can help.
       windowTooSmall = Math.max(windowTooSmall, Math.max(1, plan.contextLength()));
@@ -458,6 +463,14 @@ final class ChatExchange {
     record(Failure.UPSTREAM_CLIENT_ERROR.key(), failure.status(), Usage.NONE);
     routingHeaders();
     sendError(failure.status(), body);
+  }
+
+  /** Every endpoint is resting: answer at once, without calling anyone, saying when to retry. */
+  private void coolingDown(long untilMillis) {
+    long seconds = Math.max(1, (untilMillis - System.currentTimeMillis() + 999) / 1000);
+    response.putHeader("retry-after", Long.toString(seconds));
+    fail(new ApiError(Failure.UPSTREAM_UNAVAILABLE, "Every provider of model '"
+        + printable(request.model()) + "' is out of capacity; retry in " + seconds + " s.", null));
   }
 
   private void exhausted() {

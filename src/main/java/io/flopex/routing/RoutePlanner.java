@@ -36,7 +36,7 @@ public final class RoutePlanner {
             provider.timeouts().firstByteMs(), provider.timeouts().idleMs()));
       }
       plans.put(model.id(), new RoutePlan(model.id(), List.copyOf(routes), maxAttempts, true,
-          model.contextLength()));
+          model.contextLength(), 0));
     }
   }
 
@@ -52,7 +52,7 @@ public final class RoutePlanner {
   public RoutePlan plan(RouteRequest request) {
     RoutePlan plan = plans.get(request.model());
     if (plan == null) {
-      return new RoutePlan(request.model(), List.of(), 0, false, 0);
+      return new RoutePlan(request.model(), List.of(), 0, false, 0, 0);
     }
     ProviderPreferences prefs = request.preferences();
     if (prefs.equals(ProviderPreferences.NONE)) {
@@ -73,7 +73,6 @@ public final class RoutePlanner {
           r -> r.pricing().promptPerMillion() + r.pricing().completionPerMillion());
     }
     routes.sort(byOrder);
-    return new RoutePlan(plan.model(), List.copyOf(routes), plan.maxAttempts(), true,
-        plan.contextLength());
+    return plan.with(List.copyOf(routes), 0);
   }
 }

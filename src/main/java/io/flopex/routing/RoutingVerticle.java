@@ -1,29 +1,41 @@
 package io.flopex.routing;
 
 import io.flopex.bus.Addresses;
+import io.flopex.bus.AttemptOutcome;
 import io.flopex.bus.RouteRequest;
 import io.flopex.config.FlopexConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.time.Clock;
 
-/** Answers which endpoints may serve a request, in the order to try them. */
+/**
+ * Answers which endpoints may serve a request, in the order to try them, leaving out those that
+ * are resting after running out of capacity.
+ */
 public final class RoutingVerticle extends VerticleBase {
 
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final RoutePlanner planner;
+  private final Cooldowns cooldowns;
+  private final Clock clock;
 
-  public RoutingVerticle(FlopexConfig config) {
+  public RoutingVerticle(FlopexConfig config, Clock clock) {
     this.planner = new RoutePlanner(config);
+    this.cooldowns = new Cooldowns(config.routing().defaultCooldownMs());
+    this.clock = clock;
   }
 
   @Override
   public Future<?> start() {
-    MessageConsumer<RouteRequest> consumer = vertx.eventBus().localConsumer(
+    MessageConsumer<RouteRequest> plans = vertx.eventBus().localConsumer(
         Addresses.ROUTING_PLAN,
-        message -> message.reply(planner.plan(message.body()), LOCAL));
-    return consumer.completion();
+        message -> message.reply(
+            cooldowns.apply(planner.plan(message.body()), clock.millis()), LOCAL));
+    MessageConsumer<AttemptOutcome> outcomes = vertx.eventBus().localConsumer(
+        Addresses.ROUTING_OUTCOME, message -> cooldowns.record(message.body()));
+    return Future.all(plans.completion(), outcomes.completion());
   }
 }

@@ -49,6 +49,8 @@ class GeminiUpstreamTest {
         .put("idleMs", 5000).put("responseMs", 10000);
     gateway = Gateway.builder(vertx)
         .provider("gem", "gemini", gemini.rootUrl(), KEY, timeouts)
+        .provider("gem-limited", "gemini", gemini.rootUrl(), KEY, timeouts)
+        .model("limited", "gem-limited")
         .model("m", new JsonObject().put("prompt", 1.25).put("completion", 10)
             .put("reasoning", 5), "gem")
         .start();
@@ -257,7 +259,7 @@ class GeminiUpstreamTest {
     gemini.then(json(429, fixture("google/google-429-retry-info.json")));
 
     HttpResponse<String> response = gateway.post("/v1/chat/completions",
-        Chunks.request(false, ""));
+        Chunks.request(false, "").replace("\"m\"", "\"limited\""));
 
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(response.headers().firstValue("retry-after")).hasValue("35");
