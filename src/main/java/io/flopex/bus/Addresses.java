@@ -14,6 +14,9 @@ public final class Addresses {
   /** Published: an {@link AttemptOutcome} after every failed attempt. */
   public static final String ROUTING_OUTCOME = "flopex.routing.outcome";
 
+  /** Published: a {@link CapacityReport} from every provider response that states its budget. */
+  public static final String ROUTING_CAPACITY = "flopex.routing.capacity";
+
   /** Point-to-point: one {@link UsageRecord} per finished request. */
   public static final String USAGE_RECORD = "flopex.usage.record";
 

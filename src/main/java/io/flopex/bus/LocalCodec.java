@@ -31,6 +31,7 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
     register(bus, CallControl.class);
     register(bus, UsageRecord.class);
     register(bus, AttemptOutcome.class);
+    register(bus, CapacityReport.class);
   }
 
   private static <T> void register(EventBus bus, Class<T> type) {

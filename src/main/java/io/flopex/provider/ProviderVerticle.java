@@ -2,6 +2,7 @@ package io.flopex.provider;
 
 import io.flopex.bus.Addresses;
 import io.flopex.bus.CallControl;
+import io.flopex.bus.CapacityReport;
 import io.flopex.bus.ProviderCall;
 import io.flopex.bus.ProviderFailure;
 import io.flopex.bus.ProviderFailure.Kind;
@@ -213,6 +214,12 @@ public final class ProviderVerticle extends VerticleBase {
           fail(ProviderFailure.of(firstByteSeen ? Kind.STREAM_CUT : Kind.PROTOCOL));
         }
       });
+      RateLimitHeaders.Budget budget =
+          RateLimitHeaders.read(resp.headers(), System.currentTimeMillis());
+      if (budget != null) {
+        vertx.eventBus().publish(Addresses.ROUTING_CAPACITY, new CapacityReport(provider.id(),
+            call.route().upstreamModel(), budget.fractionLeft(), budget.resetAtMillis()), LOCAL);
+      }
       if (resp.statusCode() != 200) {
         readError(resp);
       } else if (call.streaming()) {

@@ -1,6 +1,7 @@
 package io.flopex.routing;
 
 import io.flopex.bus.AttemptOutcome;
+import io.flopex.bus.CapacityReport;
 import io.flopex.bus.ProviderFailure;
 import io.flopex.bus.Route;
 import io.flopex.bus.RoutePlan;
@@ -17,8 +18,12 @@ import java.util.Map;
  */
 public final class Cooldowns {
 
+  /** Below this fraction of its budget left, an endpoint is tried after the others. */
+  static final double LOW_CAPACITY = 0.1;
+
   private final long defaultMs;
   private final Map<String, Long> until = new HashMap<>();
+  private final Map<String, CapacityReport> capacity = new HashMap<>();
 
   public Cooldowns(long defaultMs) {
     this.defaultMs = defaultMs;
@@ -40,20 +45,43 @@ public final class Cooldowns {
         outcome.observedAtMillis() + rest, Math::max);
   }
 
-  /** The plan without resting endpoints, noting when the first of those recovers. */
+  /**
+   * Notes the budget a provider reported. An endpoint with nothing left rests until the budget
+   * resets, before it ever answers 429.
+   */
+  public void record(CapacityReport report) {
+    String key = key(report.provider(), report.upstreamModel());
+    capacity.put(key, report);
+    if (report.fractionLeft() <= 0 && report.resetAtMillis() > 0) {
+      until.merge(key, report.resetAtMillis(), Math::max);
+    }
+  }
+
+  /**
+   * The plan without resting endpoints, noting when the first of those recovers, and with
+   * endpoints nearly out of budget moved after the others, so that 429s stay the exception.
+   */
   public RoutePlan apply(RoutePlan plan, long nowMillis) {
     List<Route> ready = new ArrayList<>(plan.routes().size());
+    List<Route> low = new ArrayList<>();
     long earliest = 0;
     for (Route route : plan.routes()) {
-      Long rest = until.get(key(route.provider(), route.upstreamModel()));
-      if (rest == null || rest <= nowMillis) {
-        ready.add(route);
-      } else {
+      String key = key(route.provider(), route.upstreamModel());
+      Long rest = until.get(key);
+      CapacityReport budget = capacity.get(key);
+      if (rest != null && rest > nowMillis) {
         earliest = earliest == 0 ? rest : Math.min(earliest, rest);
+      } else if (budget != null && budget.fractionLeft() < LOW_CAPACITY
+          && budget.resetAtMillis() > nowMillis) {
+        low.add(route);
+      } else {
+        ready.add(route);
       }
     }
+    ready.addAll(low);
     until.values().removeIf(t -> t <= nowMillis);
-    return ready.size() == plan.routes().size() ? plan : plan.with(List.copyOf(ready), earliest);
+    capacity.values().removeIf(c -> c.resetAtMillis() <= nowMillis);
+    return ready.equals(plan.routes()) ? plan : plan.with(List.copyOf(ready), earliest);
   }
 
   private static String key(String provider, String upstreamModel) {

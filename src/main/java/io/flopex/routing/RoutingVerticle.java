@@ -2,6 +2,7 @@ package io.flopex.routing;
 
 import io.flopex.bus.Addresses;
 import io.flopex.bus.AttemptOutcome;
+import io.flopex.bus.CapacityReport;
 import io.flopex.bus.RouteRequest;
 import io.flopex.config.FlopexConfig;
 import io.vertx.core.Future;
@@ -36,6 +37,8 @@ public final class RoutingVerticle extends VerticleBase {
             cooldowns.apply(planner.plan(message.body()), clock.millis()), LOCAL));
     MessageConsumer<AttemptOutcome> outcomes = vertx.eventBus().localConsumer(
         Addresses.ROUTING_OUTCOME, message -> cooldowns.record(message.body()));
-    return Future.all(plans.completion(), outcomes.completion());
+    MessageConsumer<CapacityReport> capacity = vertx.eventBus().localConsumer(
+        Addresses.ROUTING_CAPACITY, message -> cooldowns.record(message.body()));
+    return Future.all(plans.completion(), outcomes.completion(), capacity.completion());
   }
 }
