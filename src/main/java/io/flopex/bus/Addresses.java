@@ -11,7 +11,7 @@ public final class Addresses {
   /** Request/reply: a {@link RouteRequest} in, a {@link RoutePlan} out. */
   public static final String ROUTING_PLAN = "flopex.routing.plan";
 
-  /** Published: an {@link AttemptOutcome} after every failed attempt. */
+  /** Published: an {@link AttemptOutcome} after every attempt. */
   public static final String ROUTING_OUTCOME = "flopex.routing.outcome";
 
   /** Published: a {@link CapacityReport} from every provider response that states its budget. */

@@ -2,10 +2,20 @@ package io.flopex.bus;
 
 /**
  * What one attempt at an endpoint came to, for the routing verticle's view of endpoint health:
- * the failure ({@code null} on success) and when it was observed.
+ * the failure ({@code null} on success), when it was observed, and for a success its latency,
+ * time to first byte (0 when not streamed) and output tokens.
  */
 public record AttemptOutcome(
     String provider,
     String upstreamModel,
     ProviderFailure failure,
-    long observedAtMillis) {}
+    long observedAtMillis,
+    long latencyMs,
+    long ttfbMs,
+    long outputTokens) {
+
+  public AttemptOutcome(String provider, String upstreamModel, ProviderFailure failure,
+      long observedAtMillis) {
+    this(provider, upstreamModel, failure, observedAtMillis, 0, 0, 0);
+  }
+}

@@ -17,10 +17,26 @@ public record ProviderPreferences(
     boolean allowFallbacks,
     boolean sortByPrice,
     long maxPrompt,
-    long maxCompletion) {
+    long maxCompletion,
+    HealthSort healthSort) {
+
+  /** Ordering by what recent traffic measured. */
+  public enum HealthSort {
+    NONE,
+    /** Lowest time to first byte first (whole latency where nothing was streamed). */
+    LATENCY,
+    /** Most output tokens a second first. */
+    THROUGHPUT
+  }
 
   public static final ProviderPreferences NONE =
       new ProviderPreferences(List.of(), List.of(), List.of(), true, false, -1, -1);
+
+  public ProviderPreferences(List<String> order, List<String> only, List<String> ignore,
+      boolean allowFallbacks, boolean sortByPrice, long maxPrompt, long maxCompletion) {
+    this(order, only, ignore, allowFallbacks, sortByPrice, maxPrompt, maxCompletion,
+        HealthSort.NONE);
+  }
 
   /** Whether an endpoint with this provider and price may serve the request at all. */
   public boolean allows(String provider, Pricing pricing) {

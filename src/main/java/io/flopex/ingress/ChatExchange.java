@@ -97,6 +97,7 @@ final class ChatExchange {
   private int fallbacksUsed;
   /** The largest window already too small for the prompt; 0 while none was. */
   private long windowTooSmall;
+  private long firstContentNanos = -1;
   private long contentTimer = -1;
 
   ChatExchange(
@@ -302,6 +303,7 @@ final class ChatExchange {
     attempts.add(attempt("success"));
     Usage usage = answer.usage() != null ? answer.usage()
         : estimate(outputChars(answer.body()));
+    reportSuccess(usage, 0);
     ttfbNanos = System.nanoTime() - startedNanos;
     record("success", 200, usage);
     routingHeaders();
@@ -367,6 +369,8 @@ final class ChatExchange {
       attempts.add(attempt("success"));
       Usage usage = relay.reportedUsage() != null ? relay.reportedUsage()
           : estimate(relay.deliveredChars());
+      reportSuccess(usage, firstContentNanos < 0 ? 0
+          : (firstContentNanos - attemptStartedNanos) / 1_000_000);
       record("success", 200, usage);
       relay.end(usage).forEach(this::write);
       response.end();
@@ -396,8 +400,17 @@ final class ChatExchange {
     attemptFailed(failure);
   }
 
+  /** Tells the routing verticle how a successful attempt went, for latency-ordered routing. */
+  private void reportSuccess(Usage usage, long ttfbMs) {
+    bus.publish(Addresses.ROUTING_OUTCOME, new AttemptOutcome(current.provider(),
+        current.upstreamModel(), null, System.currentTimeMillis(),
+        Math.max(1, (System.nanoTime() - attemptStartedNanos) / 1_000_000), ttfbMs,
+        usage.completionTokens()), LOCAL);
+  }
+
   private void commit() {
     committed = true;
+    firstContentNanos = System.nanoTime();
     vertx.cancelTimer(contentTimer);
     ttfbNanos = System.nanoTime() - startedNanos;
     routingHeaders();

@@ -146,12 +146,14 @@ public final class ChatRequestValidator {
       throw new ApiError(Failure.INVALID_REQUEST, "'provider' must be an object.", "provider");
     }
     boolean sortByPrice = false;
+    ProviderPreferences.HealthSort healthSort = ProviderPreferences.HealthSort.NONE;
     Object sort = p.getValue("sort");
     if ("price".equals(sort)) {
       sortByPrice = true;
-    } else if ("latency".equals(sort) || "throughput".equals(sort)) {
-      warnings.add("provider.sort '" + sort + "' is not honoured yet; endpoints keep their"
-          + " configured order");
+    } else if ("latency".equals(sort)) {
+      healthSort = ProviderPreferences.HealthSort.LATENCY;
+    } else if ("throughput".equals(sort)) {
+      healthSort = ProviderPreferences.HealthSort.THROUGHPUT;
     } else if (sort != null) {
       throw new ApiError(Failure.INVALID_REQUEST, "'provider.sort' must be price, latency or"
           + " throughput.", "provider.sort");
@@ -180,7 +182,7 @@ public final class ChatRequestValidator {
           + " 'prompt' and 'completion' in USD per million tokens.", "provider.max_price");
     }
     return new ProviderPreferences(names(p, "order"), names(p, "only"), names(p, "ignore"),
-        !Boolean.FALSE.equals(fallbacks), sortByPrice, maxPrompt, maxCompletion);
+        !Boolean.FALSE.equals(fallbacks), sortByPrice, maxPrompt, maxCompletion, healthSort);
   }
 
   private static List<String> names(JsonObject p, String field) {

@@ -21,6 +21,7 @@ public final class RoutingVerticle extends VerticleBase {
 
   private final RoutePlanner planner;
   private final Cooldowns cooldowns;
+  private final EndpointStats stats = new EndpointStats();
   private final Clock clock;
 
   public RoutingVerticle(FlopexConfig config, Clock clock) {
@@ -33,10 +34,14 @@ public final class RoutingVerticle extends VerticleBase {
   public Future<?> start() {
     MessageConsumer<RouteRequest> plans = vertx.eventBus().localConsumer(
         Addresses.ROUTING_PLAN,
-        message -> message.reply(
-            cooldowns.apply(planner.plan(message.body()), clock.millis()), LOCAL));
+        message -> message.reply(stats.sort(
+            cooldowns.apply(planner.plan(message.body()), clock.millis()),
+            message.body().preferences().healthSort()), LOCAL));
     MessageConsumer<AttemptOutcome> outcomes = vertx.eventBus().localConsumer(
-        Addresses.ROUTING_OUTCOME, message -> cooldowns.record(message.body()));
+        Addresses.ROUTING_OUTCOME, message -> {
+          cooldowns.record(message.body());
+          stats.record(message.body());
+        });
     MessageConsumer<CapacityReport> capacity = vertx.eventBus().localConsumer(
         Addresses.ROUTING_CAPACITY, message -> cooldowns.record(message.body()));
     return Future.all(plans.completion(), outcomes.completion(), capacity.completion());

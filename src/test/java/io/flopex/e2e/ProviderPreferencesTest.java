@@ -93,10 +93,24 @@ class ProviderPreferencesTest {
 
   @Test
   void preferencesNotYetHonouredAreNamedInWarnings() {
-    HttpResponse<String> response = post("{\"sort\":\"latency\",\"require_parameters\":true}");
+    HttpResponse<String> response = post("{\"require_parameters\":true}");
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("x-flopex-warnings")).hasValueSatisfying(w ->
-        assertThat(w).contains("provider.sort").contains("provider.require_parameters"));
+        assertThat(w).contains("provider.require_parameters"));
+  }
+
+  @Test
+  void sortByLatencyPrefersTheEndpointThatAnsweredFaster() {
+    a.then((req, resp, v) -> v.setTimer(300, id -> resp.putHeader("content-type",
+        "application/json").end(fixture("openai/openai-text.json"))));
+    assertThat(post("{\"order\":[\"a\"]}").headers().firstValue("x-flopex-provider"))
+        .hasValue("a");
+    assertThat(post("{\"order\":[\"b\"]}").headers().firstValue("x-flopex-provider"))
+        .hasValue("b");
+
+    HttpResponse<String> response = post("{\"sort\":\"latency\"}");
+
+    assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("b");
   }
 }

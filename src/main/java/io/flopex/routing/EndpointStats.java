@@ -1,0 +1,79 @@
+package io.flopex.routing;
+
+import io.flopex.bus.AttemptOutcome;
+import io.flopex.bus.ProviderPreferences.HealthSort;
+import io.flopex.bus.Route;
+import io.flopex.bus.RoutePlan;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Moving averages of each endpoint's recent traffic: latency, time to first byte, output tokens
+ * a second, and the share of attempts that failed. Each new observation weighs {@link #ALPHA}.
+ * Confined to the routing verticle's event loop.
+ */
+public final class EndpointStats {
+
+  static final double ALPHA = 0.2;
+
+  /** One endpoint's averages; a negative value was never measured. */
+  static final class Stat {
+    double latencyMs = -1;
+    double ttfbMs = -1;
+    double tokensPerSecond = -1;
+    double errorRate;
+  }
+
+  private final Map<String, Stat> stats = new HashMap<>();
+
+  public void record(AttemptOutcome outcome) {
+    Stat stat = stats.computeIfAbsent(outcome.provider() + '\u0000' + outcome.upstreamModel(),
+        k -> new Stat());
+    stat.errorRate = average(stat.errorRate, outcome.failure() == null ? 0 : 1);
+    if (outcome.failure() != null || outcome.latencyMs() <= 0) {
+      return;
+    }
+    stat.latencyMs = average(stat.latencyMs, outcome.latencyMs());
+    if (outcome.ttfbMs() > 0) {
+      stat.ttfbMs = average(stat.ttfbMs, outcome.ttfbMs());
+    }
+    long generating = outcome.latencyMs() - Math.max(0, outcome.ttfbMs());
+    if (outcome.outputTokens() > 0 && generating > 0) {
+      stat.tokensPerSecond = average(stat.tokensPerSecond,
+          outcome.outputTokens() * 1000.0 / generating);
+    }
+  }
+
+  private static double average(double current, double sample) {
+    return current < 0 ? sample : current + ALPHA * (sample - current);
+  }
+
+  Stat stat(Route route) {
+    return stats.get(route.provider() + '\u0000' + route.upstreamModel());
+  }
+
+  /**
+   * The plan ordered by the measure the request asked for; endpoints never measured keep their
+   * order after those that were.
+   */
+  public RoutePlan sort(RoutePlan plan, HealthSort sort) {
+    if (sort == HealthSort.NONE || plan.routes().size() < 2) {
+      return plan;
+    }
+    List<Route> routes = new ArrayList<>(plan.routes());
+    Comparator<Route> order = Comparator.comparingDouble(route -> {
+      Stat s = stat(route);
+      double value = s == null ? -1 : sort == HealthSort.LATENCY
+          ? (s.ttfbMs >= 0 ? s.ttfbMs : s.latencyMs) : s.tokensPerSecond;
+      if (value < 0) {
+        return Double.MAX_VALUE;
+      }
+      return sort == HealthSort.LATENCY ? value : -value;
+    });
+    routes.sort(order);
+    return plan.with(List.copyOf(routes), plan.coolingUntilMillis());
+  }
+}
