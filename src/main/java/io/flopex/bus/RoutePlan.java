@@ -8,7 +8,8 @@ import java.util.List;
  * known model can still have no route left once the request's provider preferences are applied.
  * {@code contextLength} is the model's window in tokens, 0 when not configured. When endpoints
  * were left out because they are cooling down, {@code coolingUntilMillis} is the earliest time
- * one of them recovers, 0 otherwise.
+ * one of them recovers, 0 otherwise. {@code defaultSort} is the model's configured measured
+ * order, used when the request asks for none.
  */
 public record RoutePlan(
     String model,
@@ -16,14 +17,17 @@ public record RoutePlan(
     int maxAttempts,
     boolean modelKnown,
     long contextLength,
-    long coolingUntilMillis) {
+    long coolingUntilMillis,
+    ProviderPreferences.HealthSort defaultSort) {
 
   public RoutePlan(String model, List<Route> routes, int maxAttempts) {
-    this(model, routes, maxAttempts, !routes.isEmpty(), 0, 0);
+    this(model, routes, maxAttempts, !routes.isEmpty(), 0, 0,
+        ProviderPreferences.HealthSort.NONE);
   }
 
   /** The same plan with only these routes, and when the first excluded one recovers. */
   public RoutePlan with(List<Route> remaining, long coolingUntil) {
-    return new RoutePlan(model, remaining, maxAttempts, modelKnown, contextLength, coolingUntil);
+    return new RoutePlan(model, remaining, maxAttempts, modelKnown, contextLength, coolingUntil,
+        defaultSort);
   }
 }

@@ -176,7 +176,15 @@ public final class ConfigLoader {
     for (int i = 0; i < array.size(); i++) {
       String key = "models[" + i + "]";
       JsonObject m = element(array, i, key);
-      known(m, key + ".", Set.of("id", "contextLength", "endpoints"));
+      known(m, key + ".", Set.of("id", "contextLength", "endpoints", "strategy"));
+      ModelConfig.Strategy strategy;
+      try {
+        strategy = ModelConfig.Strategy.valueOf(
+            stringValue(m, key + ".strategy", "ordered").toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(key + ".strategy: must be ordered, price, latency or"
+            + " throughput");
+      }
       String id = requiredString(m, key + ".id");
       if (!ids.add(id)) {
         throw new ConfigException(key + ".id: duplicate model id '" + id + "'");
@@ -205,7 +213,7 @@ public final class ConfigLoader {
         LOG.warn("Model {} skipped: none of its providers is configured with a key", id);
         continue;
       }
-      models.add(new ModelConfig(id, contextLength, List.copyOf(endpoints)));
+      models.add(new ModelConfig(id, contextLength, List.copyOf(endpoints), strategy));
     }
     return List.copyOf(models);
   }

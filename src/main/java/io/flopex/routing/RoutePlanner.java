@@ -35,8 +35,17 @@ public final class RoutePlanner {
             endpoint.pricing(), provider.timeouts().connectMs() + provider.timeouts().responseMs(),
             provider.timeouts().firstByteMs(), provider.timeouts().idleMs()));
       }
+      if (model.strategy() == ModelConfig.Strategy.PRICE) {
+        routes.sort(Comparator.comparingLong(
+            r -> r.pricing().promptPerMillion() + r.pricing().completionPerMillion()));
+      }
+      ProviderPreferences.HealthSort measured = switch (model.strategy()) {
+        case LATENCY -> ProviderPreferences.HealthSort.LATENCY;
+        case THROUGHPUT -> ProviderPreferences.HealthSort.THROUGHPUT;
+        default -> ProviderPreferences.HealthSort.NONE;
+      };
       plans.put(model.id(), new RoutePlan(model.id(), List.copyOf(routes), maxAttempts, true,
-          model.contextLength(), 0));
+          model.contextLength(), 0, measured));
     }
   }
 
@@ -52,7 +61,8 @@ public final class RoutePlanner {
   public RoutePlan plan(RouteRequest request) {
     RoutePlan plan = plans.get(request.model());
     if (plan == null) {
-      return new RoutePlan(request.model(), List.of(), 0, false, 0, 0);
+      return new RoutePlan(request.model(), List.of(), 0, false, 0, 0,
+          ProviderPreferences.HealthSort.NONE);
     }
     ProviderPreferences prefs = request.preferences();
     if (prefs.equals(ProviderPreferences.NONE)) {

@@ -3,6 +3,8 @@ package io.flopex.routing;
 import io.flopex.bus.Addresses;
 import io.flopex.bus.AttemptOutcome;
 import io.flopex.bus.CapacityReport;
+import io.flopex.bus.ProviderPreferences;
+import io.flopex.bus.RoutePlan;
 import io.flopex.bus.RouteRequest;
 import io.flopex.config.FlopexConfig;
 import io.vertx.core.Future;
@@ -30,13 +32,21 @@ public final class RoutingVerticle extends VerticleBase {
     this.clock = clock;
   }
 
+  private RoutePlan plan(RouteRequest request) {
+    RoutePlan plan = cooldowns.apply(planner.plan(request), clock.millis());
+    ProviderPreferences.HealthSort sort = request.preferences().healthSort();
+    if (sort == ProviderPreferences.HealthSort.NONE && request.preferences().order().isEmpty()
+        && !request.preferences().sortByPrice()) {
+      sort = plan.defaultSort();
+    }
+    return stats.sort(plan, sort);
+  }
+
   @Override
   public Future<?> start() {
     MessageConsumer<RouteRequest> plans = vertx.eventBus().localConsumer(
         Addresses.ROUTING_PLAN,
-        message -> message.reply(stats.sort(
-            cooldowns.apply(planner.plan(message.body()), clock.millis()),
-            message.body().preferences().healthSort()), LOCAL));
+        message -> message.reply(plan(message.body()), LOCAL));
     MessageConsumer<AttemptOutcome> outcomes = vertx.eventBus().localConsumer(
         Addresses.ROUTING_OUTCOME, message -> {
           cooldowns.record(message.body());

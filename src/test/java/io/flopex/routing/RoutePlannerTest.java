@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 /** How a request's provider preferences narrow and reorder a model's endpoints. */
 class RoutePlannerTest {
 
-  private static final RoutePlanner PLANNER = planner();
+  private static final RoutePlanner PLANNER = planner(null);
 
-  private static RoutePlanner planner() {
+  private static RoutePlanner planner(String strategy) {
     JsonArray providers = new JsonArray();
     JsonArray endpoints = new JsonArray();
     Object[][] table = {{"pricey", 5, 15}, {"cheap", 0.5, 1.5}, {"middle", 2, 6}};
@@ -28,8 +28,12 @@ class RoutePlannerTest {
       endpoints.add(new JsonObject().put("provider", row[0]).put("upstreamModel", "u")
           .put("pricing", new JsonObject().put("prompt", row[1]).put("completion", row[2])));
     }
+    JsonObject model = new JsonObject().put("id", "m").put("endpoints", endpoints);
+    if (strategy != null) {
+      model.put("strategy", strategy);
+    }
     JsonObject doc = new JsonObject().put("providers", providers).put("models",
-        new JsonArray().add(new JsonObject().put("id", "m").put("endpoints", endpoints)));
+        new JsonArray().add(model));
     FlopexConfig config = new ConfigLoader(Map.<String, String>of()::get).load(doc);
     return new RoutePlanner(config);
   }
@@ -93,5 +97,21 @@ class RoutePlannerTest {
   @Test
   void anUnknownModelIsNotKnown() {
     assertThat(PLANNER.plan(new RouteRequest("nope")).modelKnown()).isFalse();
+  }
+
+  @Test
+  void aModelCanBeConfiguredToTryItsCheapestEndpointFirst() {
+    RoutePlanner byPrice = planner("price");
+
+    assertThat(byPrice.plan(new RouteRequest("m")).routes().stream().map(Route::provider))
+        .containsExactly("cheap", "middle", "pricey");
+    assertThat(planner("latency").plan(new RouteRequest("m")).defaultSort())
+        .isEqualTo(ProviderPreferences.HealthSort.LATENCY);
+  }
+
+  @Test
+  void anUnknownStrategyIsAConfigurationError() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> planner("random"))
+        .hasMessageStartingWith("models[0].strategy:");
   }
 }
