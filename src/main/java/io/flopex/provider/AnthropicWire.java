@@ -18,8 +18,7 @@ final class AnthropicWire implements UpstreamDialect {
 
   AnthropicWire(ProviderConfig provider) {
     this.provider = provider;
-    String base = provider.baseUrl().getRawPath();
-    this.path = (base == null ? "" : base) + "/v1/messages";
+    this.path = UpstreamDialect.basePath(provider) + "/v1/messages";
   }
 
   @Override
@@ -29,11 +28,9 @@ final class AnthropicWire implements UpstreamDialect {
 
   @Override
   public void headers(RequestOptions options, boolean stream) {
-    provider.headers().forEach(options::putHeader);
+    UpstreamDialect.commonHeaders(provider, options, stream);
     options.putHeader("x-api-key", provider.apiKey());
     options.putHeader("anthropic-version", VERSION);
-    options.putHeader("content-type", "application/json");
-    options.putHeader("accept", stream ? "text/event-stream" : "application/json");
   }
 
   @Override

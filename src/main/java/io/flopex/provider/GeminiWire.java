@@ -19,8 +19,7 @@ final class GeminiWire implements UpstreamDialect {
 
   GeminiWire(ProviderConfig provider) {
     this.provider = provider;
-    String path = provider.baseUrl().getRawPath();
-    this.base = (path == null ? "" : path) + "/v1beta/models/";
+    this.base = UpstreamDialect.basePath(provider) + "/v1beta/models/";
   }
 
   @Override
@@ -31,10 +30,8 @@ final class GeminiWire implements UpstreamDialect {
 
   @Override
   public void headers(RequestOptions options, boolean stream) {
-    provider.headers().forEach(options::putHeader);
+    UpstreamDialect.commonHeaders(provider, options, stream);
     options.putHeader("x-goog-api-key", provider.apiKey());
-    options.putHeader("content-type", "application/json");
-    options.putHeader("accept", stream ? "text/event-stream" : "application/json");
   }
 
   @Override

@@ -17,8 +17,7 @@ final class OpenAiWire implements UpstreamDialect {
 
   OpenAiWire(ProviderConfig provider) {
     this.provider = provider;
-    String base = provider.baseUrl().getRawPath();
-    this.path = (base == null ? "" : base) + "/chat/completions";
+    this.path = UpstreamDialect.basePath(provider) + "/chat/completions";
   }
 
   @Override
@@ -28,10 +27,8 @@ final class OpenAiWire implements UpstreamDialect {
 
   @Override
   public void headers(RequestOptions options, boolean stream) {
-    provider.headers().forEach(options::putHeader);
+    UpstreamDialect.commonHeaders(provider, options, stream);
     options.putHeader("authorization", "Bearer " + provider.apiKey());
-    options.putHeader("content-type", "application/json");
-    options.putHeader("accept", stream ? "text/event-stream" : "application/json");
   }
 
   @Override

@@ -38,6 +38,22 @@ interface UpstreamDialect {
     }
   }
 
+  /** The path of the provider's base URL, to which each format appends its own. */
+  static String basePath(ProviderConfig provider) {
+    String base = provider.baseUrl().getRawPath();
+    return base == null ? "" : base;
+  }
+
+  /**
+   * The headers every format sends: the operator's extra headers, then JSON in and either JSON
+   * or an event stream out. The format adds its own authentication.
+   */
+  static void commonHeaders(ProviderConfig provider, RequestOptions options, boolean stream) {
+    provider.headers().forEach(options::putHeader);
+    options.putHeader("content-type", "application/json");
+    options.putHeader("accept", stream ? "text/event-stream" : "application/json");
+  }
+
   static UpstreamDialect of(ProviderConfig provider) {
     return switch (provider.kind()) {
       case OPENAI, OPENAI_COMPATIBLE -> new OpenAiWire(provider);
