@@ -4,7 +4,8 @@ package io.flopex.bus;
  * Every event-bus address Flopex uses. {@code verticles.md} describes each one: the message it
  * carries, who sends it and who consumes it.
  *
- * <p>All of these are node-local: the request path never leaves the node that accepted it.
+ * <p>All of these are node-local, so that the request path never leaves the node that accepted
+ * it, except {@link #HEALTH} and {@link #HEALTH_SNAPSHOT}, which carry JSON across the cluster.
  */
 public final class Addresses {
 
@@ -16,6 +17,21 @@ public final class Addresses {
 
   /** Published: a {@link CapacityReport} from every provider response that states its budget. */
   public static final String ROUTING_CAPACITY = "flopex.routing.capacity";
+
+  /**
+   * Published cluster-wide: a {@link HealthFact} as JSON whenever an endpoint starts resting, runs
+   * low on budget or its circuit changes state. Also readable through the TCP bridge.
+   */
+  public static final String HEALTH = "flopex.health";
+
+  /** Cluster-wide request/reply: a joining node asks for every health fact still in force. */
+  public static final String HEALTH_SNAPSHOT = "flopex.health.snapshot";
+
+  /**
+   * Published on the node: one JSON summary per finished request (model, provider, attempts,
+   * status, latency, tokens, cost; never content), for metrics consumers and the TCP bridge.
+   */
+  public static final String REQUESTS = "flopex.requests";
 
   /** Point-to-point: one {@link UsageRecord} per finished request. */
   public static final String USAGE_RECORD = "flopex.usage.record";

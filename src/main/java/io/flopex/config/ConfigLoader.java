@@ -42,11 +42,17 @@ public final class ConfigLoader {
 
   public FlopexConfig load(JsonObject doc) {
     known(doc, "", Set.of("server", "database", "dataDir", "adminToken", "routing", "usage",
-        "retention", "providers", "models"));
+        "retention", "cluster", "bridge", "providers", "models"));
     known(object(doc, "server"), "server.", Set.of("host", "port", "maxBodyBytes",
         "bodyTimeoutMs", "maxSseEventBytes", "instances", "shutdownGraceMs"));
     known(object(doc, "database"), "database.", Set.of("url", "poolSize"));
-    known(object(doc, "routing"), "routing.", Set.of("maxAttempts", "defaultCooldownMs"));
+    known(object(doc, "routing"), "routing.", Set.of("maxAttempts", "defaultCooldownMs",
+        "breaker"));
+    known(object(object(doc, "routing"), "breaker"), "routing.breaker.",
+        Set.of("failures", "windowMs", "resetMs"));
+    known(object(doc, "cluster"), "cluster.",
+        Set.of("enabled", "name", "host", "port", "members", "multicast"));
+    known(object(doc, "bridge"), "bridge.", Set.of("enabled", "host", "port"));
     known(object(doc, "usage"), "usage.", Set.of("batchSize", "flushIntervalMs", "maxPending"));
     known(object(doc, "retention"), "retention.", Set.of("usageDays", "intervalMinutes"));
     JsonObject server = object(doc, "server");
@@ -86,9 +92,17 @@ public final class ConfigLoader {
     }
 
     JsonObject routing = object(doc, "routing");
+    JsonObject breaker = object(routing, "breaker");
+    FlopexConfig.Breaker defaults = FlopexConfig.Breaker.DEFAULTS;
     FlopexConfig.Routing routingConfig =
         new FlopexConfig.Routing(intValue(routing, "routing.maxAttempts", 4, 1, 16),
-            longValue(routing, "routing.defaultCooldownMs", 60_000, 0, 3_600_000));
+            longValue(routing, "routing.defaultCooldownMs", 60_000, 0, 3_600_000),
+            new FlopexConfig.Breaker(
+                intValue(breaker, "routing.breaker.failures", defaults.failures(), 1, 10_000),
+                longValue(breaker, "routing.breaker.windowMs", defaults.windowMs(), 1_000,
+                    3_600_000),
+                longValue(breaker, "routing.breaker.resetMs", defaults.resetMs(), 10,
+                    3_600_000)));
     JsonObject usage = object(doc, "usage");
     FlopexConfig.Usage usageConfig = new FlopexConfig.Usage(
         intValue(usage, "usage.batchSize", 200, 1, 10_000),
@@ -102,7 +116,89 @@ public final class ConfigLoader {
     List<ProviderConfig> providers = providers(doc);
     List<ModelConfig> models = models(doc, providers);
     return new FlopexConfig(serverConfig, databaseConfig, dataDir, adminToken, routingConfig,
-        usageConfig, retentionConfig, providers, models);
+        usageConfig, retentionConfig, cluster(object(doc, "cluster")),
+        bridge(object(doc, "bridge")), providers, models);
+  }
+
+  private FlopexConfig.Cluster cluster(JsonObject cluster) {
+    FlopexConfig.Cluster off = FlopexConfig.Cluster.OFF;
+    boolean enabled = booleanValue(cluster, "cluster.enabled", false);
+    String flag = nonBlank(env.apply("FLOPEX_CLUSTER"));
+    if (flag != null) {
+      enabled = parseBoolean(flag, "FLOPEX_CLUSTER");
+    }
+    List<String> members = new ArrayList<>();
+    String membersVar = nonBlank(env.apply("FLOPEX_CLUSTER_MEMBERS"));
+    if (membersVar != null) {
+      for (String m : membersVar.split(",")) {
+        if (!m.isBlank()) {
+          members.add(member(m.trim(), "FLOPEX_CLUSTER_MEMBERS"));
+        }
+      }
+    } else {
+      JsonArray list = array(cluster, "members");
+      for (int i = 0; i < list.size(); i++) {
+        String key = "cluster.members[" + i + "]";
+        if (!(list.getValue(i) instanceof String s) || s.isBlank()) {
+          throw new ConfigException(key + ": must be an address such as 10.0.0.2:5701");
+        }
+        members.add(member(substitute(s).trim(), key));
+      }
+    }
+    String host = nonBlank(env.apply("FLOPEX_CLUSTER_HOST"));
+    if (host == null) {
+      host = nonBlank(stringValue(cluster, "cluster.host", off.host()));
+    }
+    return new FlopexConfig.Cluster(enabled,
+        stringValue(cluster, "cluster.name", off.name()), host,
+        intValue(cluster, "cluster.port", off.port(), 1, 65535), List.copyOf(members),
+        booleanValue(cluster, "cluster.multicast", false));
+  }
+
+  /** A member address: a host, or a host and one port; Hazelcast refuses port ranges. */
+  private static String member(String value, String key) {
+    int colon = value.lastIndexOf(':');
+    if (colon > 0 && value.indexOf(']') < colon) {
+      String port = value.substring(colon + 1);
+      if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1
+          || Integer.parseInt(port) > 65535) {
+        throw new ConfigException(key + ": '" + value + "' must be a host or host:port");
+      }
+    }
+    if (value.contains(" ") || value.contains(",")) {
+      throw new ConfigException(key + ": '" + value + "' must be a host or host:port");
+    }
+    return value;
+  }
+
+  private FlopexConfig.Bridge bridge(JsonObject bridge) {
+    FlopexConfig.Bridge off = FlopexConfig.Bridge.OFF;
+    return new FlopexConfig.Bridge(booleanValue(bridge, "bridge.enabled", false),
+        stringValue(bridge, "bridge.host", off.host()),
+        intValue(bridge, "bridge.port", off.port(), 0, 65535));
+  }
+
+  private boolean booleanValue(JsonObject o, String key, boolean fallback) {
+    String field = key.substring(key.lastIndexOf('.') + 1);
+    Object v = o.getValue(field);
+    if (v == null) {
+      return fallback;
+    }
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    if (v instanceof String s && substitute(s) != null) {
+      return parseBoolean(substitute(s), key);
+    }
+    throw new ConfigException(key + ": must be true or false");
+  }
+
+  private static boolean parseBoolean(String value, String key) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "true", "yes", "on", "1" -> true;
+      case "false", "no", "off", "0" -> false;
+      default -> throw new ConfigException(key + ": '" + value + "' must be true or false");
+    };
   }
 
   private List<ProviderConfig> providers(JsonObject doc) {

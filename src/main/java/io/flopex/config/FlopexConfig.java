@@ -12,6 +12,8 @@ public record FlopexConfig(
     Routing routing,
     Usage usage,
     Retention retention,
+    Cluster cluster,
+    Bridge bridge,
     List<ProviderConfig> providers,
     List<ModelConfig> models) {
 
@@ -34,8 +36,42 @@ public record FlopexConfig(
     }
   }
 
-  /** Bounds on how a request moves between endpoints, and how long a full one rests. */
-  public record Routing(int maxAttempts, long defaultCooldownMs) {}
+  /**
+   * Bounds on how a request moves between endpoints, how long a full one rests, and when an
+   * endpoint's circuit breaker opens.
+   */
+  public record Routing(int maxAttempts, long defaultCooldownMs, Breaker breaker) {
+
+    public Routing(int maxAttempts, long defaultCooldownMs) {
+      this(maxAttempts, defaultCooldownMs, Breaker.DEFAULTS);
+    }
+  }
+
+  /**
+   * An endpoint's circuit opens after {@code failures} failures in a row within {@code windowMs},
+   * and lets one real request through to try it again after {@code resetMs}.
+   */
+  public record Breaker(int failures, long windowMs, long resetMs) {
+
+    public static final Breaker DEFAULTS = new Breaker(5, 10_000, 30_000);
+  }
+
+  /**
+   * Joining a Vert.x cluster through Hazelcast. {@code host} is the address this node binds and
+   * advertises (null: let Hazelcast choose an interface); {@code port} the first Hazelcast port
+   * tried, counting up when taken; {@code members} the TCP-IP addresses of other nodes.
+   */
+  public record Cluster(boolean enabled, String name, String host, int port,
+      List<String> members, boolean multicast) {
+
+    public static final Cluster OFF = new Cluster(false, "flopex", null, 5701, List.of(), false);
+  }
+
+  /** The read-only TCP event-bus bridge for metrics consumers; off unless enabled. */
+  public record Bridge(boolean enabled, String host, int port) {
+
+    public static final Bridge OFF = new Bridge(false, "127.0.0.1", 7001);
+  }
 
   /** How usage rows are batched into PostgreSQL. */
   public record Usage(int batchSize, long flushIntervalMs, int maxPending) {}

@@ -29,20 +29,67 @@ public final class Cooldowns {
     this.defaultMs = defaultMs;
   }
 
-  public void record(AttemptOutcome outcome) {
+  /**
+   * Notes an attempt's outcome.
+   *
+   * @return when the endpoint now rests until, if this outcome made it rest or rest longer;
+   *     0 otherwise
+   */
+  public long record(AttemptOutcome outcome) {
     ProviderFailure failure = outcome.failure();
     if (failure == null || failure.kind() != ProviderFailure.Kind.HTTP_STATUS) {
-      return;
+      return 0;
     }
     int status = failure.status();
     boolean capacity = status == 429
         || ((status == 503 || status == 529) && failure.retryAfterMs() > 0);
     if (!capacity) {
-      return;
+      return 0;
     }
     long rest = failure.retryAfterMs() > 0 ? failure.retryAfterMs() : defaultMs;
-    until.merge(key(outcome.provider(), outcome.upstreamModel()),
-        outcome.observedAtMillis() + rest, Math::max);
+    long end = outcome.observedAtMillis() + rest;
+    return rest(outcome.provider(), outcome.upstreamModel(), end) ? end : 0;
+  }
+
+  /**
+   * Makes an endpoint rest until the given time, unless it already rests longer.
+   *
+   * @return whether the rest began or grew longer
+   */
+  public boolean rest(String provider, String upstreamModel, long untilMillis) {
+    String key = key(provider, upstreamModel);
+    Long before = until.get(key);
+    if (before != null && before >= untilMillis) {
+      return false;
+    }
+    until.put(key, untilMillis);
+    return true;
+  }
+
+  /** An endpoint resting until a time. */
+  public record Rest(String provider, String upstreamModel, long untilMillis) {}
+
+  /** Every endpoint resting now, for a node that joins the cluster later. */
+  public List<Rest> rests(long nowMillis) {
+    List<Rest> rests = new ArrayList<>();
+    until.forEach((key, end) -> {
+      if (end > nowMillis) {
+        int split = key.indexOf('\u0000');
+        rests.add(new Rest(key.substring(0, split), key.substring(split + 1), end));
+      }
+    });
+    return rests;
+  }
+
+  /** Every budget report still in force, for a node that joins the cluster later. */
+  public List<CapacityReport> capacities(long nowMillis) {
+    List<CapacityReport> reports = new ArrayList<>();
+    capacity.values().forEach(report -> {
+      if (report.resetAtMillis() > nowMillis) {
+        reports.add(report);
+      }
+    });
+    return reports;
   }
 
   /**

@@ -3,32 +3,61 @@ package io.flopex.routing;
 import io.flopex.bus.Addresses;
 import io.flopex.bus.AttemptOutcome;
 import io.flopex.bus.CapacityReport;
+import io.flopex.bus.HealthFact;
 import io.flopex.bus.ProviderPreferences;
 import io.flopex.bus.RoutePlan;
 import io.flopex.bus.RouteRequest;
 import io.flopex.config.FlopexConfig;
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.time.Clock;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers which endpoints may serve a request, in the order to try them, leaving out those that
- * are resting after running out of capacity.
+ * are resting after running out of capacity or whose circuit is open.
+ *
+ * <p>What it learns about endpoints it also tells the other nodes of the cluster, as JSON
+ * {@link HealthFact}s on {@link Addresses#HEALTH}: a cooldown that began or grew longer, a
+ * budget running low, a circuit that opened or closed. It applies theirs the same way, so every
+ * node stops sending traffic to a full provider as soon as one of them hits it. A node that
+ * joins later asks the others for the facts still in force. Latency and throughput averages stay
+ * on the node that measured them.
  */
 public final class RoutingVerticle extends VerticleBase {
 
+  private static final Logger LOG = LoggerFactory.getLogger(RoutingVerticle.class);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+
+  /** Below this fraction of budget left, a node tells the others how much remains. */
+  static final double SHARE_CAPACITY_BELOW = 0.25;
+  /** A change in the budget left smaller than this is not worth telling the others. */
+  static final double SHARE_CAPACITY_STEP = 0.02;
 
   private final RoutePlanner planner;
   private final Cooldowns cooldowns;
   private final EndpointStats stats = new EndpointStats();
+  private final FlopexConfig.Breaker breakerConfig;
   private final Clock clock;
+  private final String node = UUID.randomUUID().toString();
+  private final Map<Breakers.Endpoint, Double> sharedCapacity = new HashMap<>();
+  private Breakers breakers;
 
   public RoutingVerticle(FlopexConfig config, Clock clock) {
     this.planner = new RoutePlanner(config);
     this.cooldowns = new Cooldowns(config.routing().defaultCooldownMs());
+    this.breakerConfig = config.routing().breaker();
     this.clock = clock;
   }
 
@@ -39,21 +68,148 @@ public final class RoutingVerticle extends VerticleBase {
         && !request.preferences().sortByPrice()) {
       sort = plan.defaultSort();
     }
-    return stats.sort(plan, sort);
+    return breakers.apply(stats.sort(plan, sort));
   }
 
   @Override
   public Future<?> start() {
+    breakers = new Breakers(vertx, breakerConfig, this::circuitChanged);
     MessageConsumer<RouteRequest> plans = vertx.eventBus().localConsumer(
         Addresses.ROUTING_PLAN,
         message -> message.reply(plan(message.body()), LOCAL));
     MessageConsumer<AttemptOutcome> outcomes = vertx.eventBus().localConsumer(
-        Addresses.ROUTING_OUTCOME, message -> {
-          cooldowns.record(message.body());
-          stats.record(message.body());
-        });
+        Addresses.ROUTING_OUTCOME, message -> outcome(message.body()));
     MessageConsumer<CapacityReport> capacity = vertx.eventBus().localConsumer(
-        Addresses.ROUTING_CAPACITY, message -> cooldowns.record(message.body()));
-    return Future.all(plans.completion(), outcomes.completion(), capacity.completion());
+        Addresses.ROUTING_CAPACITY, message -> capacity(message.body()));
+    MessageConsumer<Object> health = vertx.eventBus().consumer(Addresses.HEALTH, this::news);
+    Future<?> local = Future.all(plans.completion(), outcomes.completion(),
+        capacity.completion(), health.completion());
+    if (!vertx.isClustered()) {
+      return local;
+    }
+    // Ask the nodes already running for what they know, then answer nodes that join later.
+    return local
+        .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.HEALTH_SNAPSHOT,
+                new JsonObject().put("node", node), new DeliveryOptions().setSendTimeout(5_000))
+            .map(reply -> {
+              applySnapshot(reply.body());
+              return null;
+            })
+            .otherwise(err -> {
+              LOG.debug("No health snapshot from the cluster ({}); starting with none", 
+                  err.getMessage());
+              return null;
+            }))
+        .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_SNAPSHOT,
+            message -> message.reply(snapshot())).completion());
+  }
+
+  private void outcome(AttemptOutcome outcome) {
+    long restsUntil = cooldowns.record(outcome);
+    if (restsUntil > 0) {
+      LOG.info("Endpoint {} {} rests until {} after {}", outcome.provider(),
+          outcome.upstreamModel(), java.time.Instant.ofEpochMilli(restsUntil),
+          outcome.failure().label());
+      tell(HealthFact.cooldown(node, outcome.provider(), outcome.upstreamModel(), restsUntil,
+          clock.millis()));
+    }
+    breakers.record(outcome);
+    stats.record(outcome);
+  }
+
+  private void capacity(CapacityReport report) {
+    cooldowns.record(report);
+    Breakers.Endpoint endpoint = new Breakers.Endpoint(report.provider(), report.upstreamModel());
+    Double shared = sharedCapacity.get(endpoint);
+    double left = report.fractionLeft();
+    if (left < SHARE_CAPACITY_BELOW) {
+      if (shared == null || left == 0 || Math.abs(shared - left) >= SHARE_CAPACITY_STEP) {
+        sharedCapacity.put(endpoint, left);
+        tell(HealthFact.capacity(node, report, clock.millis()));
+      }
+    } else if (shared != null) {
+      sharedCapacity.remove(endpoint);
+      tell(HealthFact.capacity(node, report, clock.millis()));
+    }
+  }
+
+  private void circuitChanged(Breakers.Endpoint endpoint, CircuitBreakerState state,
+      boolean local) {
+    String name = state.name().toLowerCase(Locale.ROOT);
+    LOG.info("Circuit of endpoint {} {} is {}{}", endpoint.provider(), endpoint.upstreamModel(),
+        name, local ? "" : " (as another node found)");
+    if (local) {
+      tell(HealthFact.circuit(node, endpoint.provider(), endpoint.upstreamModel(), name,
+          clock.millis()));
+    }
+  }
+
+  /** Publishes a fact to every node of the cluster, and to bridge consumers. */
+  private void tell(HealthFact fact) {
+    vertx.eventBus().publish(Addresses.HEALTH, fact.toJson());
+  }
+
+  private void news(Message<Object> message) {
+    if (!(message.body() instanceof JsonObject json)) {
+      LOG.warn("Ignored a health message that is not a JSON object");
+      return;
+    }
+    HealthFact fact;
+    try {
+      fact = HealthFact.fromJson(json);
+    } catch (IllegalArgumentException e) {
+      LOG.warn("Ignored a malformed health message: {}", e.getMessage());
+      return;
+    }
+    if (!fact.node().equals(node)) {
+      apply(fact);
+    }
+  }
+
+  private void apply(HealthFact fact) {
+    switch (fact.kind()) {
+      case COOLDOWN -> cooldowns.rest(fact.provider(), fact.upstreamModel(), fact.untilMillis());
+      case CAPACITY -> cooldowns.record(new CapacityReport(fact.provider(), fact.upstreamModel(),
+          fact.fractionLeft(), fact.resetAtMillis()));
+      case CIRCUIT -> {
+        Breakers.Endpoint endpoint = new Breakers.Endpoint(fact.provider(),
+            fact.upstreamModel());
+        if ("open".equals(fact.state())) {
+          breakers.openedElsewhere(endpoint);
+        } else if ("closed".equals(fact.state())) {
+          breakers.closedElsewhere(endpoint);
+        }
+      }
+      default -> { }
+    }
+  }
+
+  private JsonObject snapshot() {
+    long now = clock.millis();
+    JsonArray facts = new JsonArray();
+    cooldowns.rests(now).forEach(rest -> facts.add(HealthFact.cooldown(node, rest.provider(),
+        rest.upstreamModel(), rest.untilMillis(), now).toJson()));
+    cooldowns.capacities(now).forEach(report ->
+        facts.add(HealthFact.capacity(node, report, now).toJson()));
+    breakers.open().forEach(endpoint -> facts.add(HealthFact.circuit(node, endpoint.provider(),
+        endpoint.upstreamModel(), "open", now).toJson()));
+    return new JsonObject().put("facts", facts);
+  }
+
+  private void applySnapshot(JsonObject snapshot) {
+    JsonArray facts = snapshot.getJsonArray("facts", new JsonArray());
+    int applied = 0;
+    for (Object item : facts) {
+      if (item instanceof JsonObject json) {
+        try {
+          apply(HealthFact.fromJson(json));
+          applied++;
+        } catch (IllegalArgumentException e) {
+          LOG.warn("Ignored a malformed fact in the cluster's health snapshot: {}",
+              e.getMessage());
+        }
+      }
+    }
+    LOG.info("Joined the cluster's view of endpoint health: {} facts in force", applied);
   }
 }

@@ -135,8 +135,46 @@ public final class Gateway implements AutoCloseable {
     }
 
     public Builder routing(int maxAttempts) {
-      doc.put("routing", new JsonObject().put("maxAttempts", maxAttempts));
+      routingSection().put("maxAttempts", maxAttempts);
       return this;
+    }
+
+    /** Circuit breakers that open after {@code failures} in a row and half-open after resetMs. */
+    public Builder breaker(int failures, long resetMs) {
+      routingSection().put("breaker", new JsonObject().put("failures", failures)
+          .put("resetMs", resetMs));
+      return this;
+    }
+
+    /** Sets a key of the top-level {@code cluster} section. */
+    public Builder cluster(String key, Object value) {
+      JsonObject cluster = doc.getJsonObject("cluster");
+      if (cluster == null) {
+        cluster = new JsonObject();
+        doc.put("cluster", cluster);
+      }
+      cluster.put(key, value);
+      return this;
+    }
+
+    /** Sets a key of the top-level {@code bridge} section. */
+    public Builder bridge(String key, Object value) {
+      JsonObject bridge = doc.getJsonObject("bridge");
+      if (bridge == null) {
+        bridge = new JsonObject();
+        doc.put("bridge", bridge);
+      }
+      bridge.put(key, value);
+      return this;
+    }
+
+    private JsonObject routingSection() {
+      JsonObject routing = doc.getJsonObject("routing");
+      if (routing == null) {
+        routing = new JsonObject();
+        doc.put("routing", routing);
+      }
+      return routing;
     }
 
     public FlopexConfig config() {
