@@ -1,5 +1,6 @@
 package io.flopex;
 
+import io.flopex.cluster.Clustering;
 import io.flopex.config.ConfigException;
 import io.flopex.config.ConfigLoader;
 import io.flopex.config.FlopexConfig;
@@ -25,22 +26,25 @@ public final class Main {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   private static final Path DEFAULT_CONFIG = Path.of("conf", "flopex.yaml");
+  private static final String USAGE = "Usage: java -jar flopex.jar [--config FILE] [--cluster]";
 
   private Main() {}
 
   public static void main(String[] args) {
     Path configFile = null;
+    boolean cluster = false;
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
+      if (args[i].equals("--cluster")) {
+        cluster = true;
+      } else if (args[i].equals("--config") && i + 1 < args.length) {
         configFile = Path.of(args[++i]);
       } else if (args[i].startsWith("--config=")) {
         configFile = Path.of(args[i].substring("--config=".length()));
       } else if (args[i].equals("--help") || args[i].equals("-h")) {
-        System.out.println("Usage: java -jar flopex.jar [--config FILE]");
+        System.out.println(USAGE);
         return;
       } else {
-        System.err.println("Unknown argument '" + args[i] + "'. Usage: java -jar flopex.jar"
-            + " [--config FILE]");
+        System.err.println("Unknown argument '" + args[i] + "'. " + USAGE);
         System.exit(2);
       }
     }
@@ -51,29 +55,47 @@ public final class Main {
     if (configFile == null && Files.isRegularFile(DEFAULT_CONFIG)) {
       configFile = DEFAULT_CONFIG;
     }
-    Vertx vertx = Vertx.vertx();
-    Flopex flopex;
+    FlopexConfig config;
+    Vertx reader = Vertx.vertx();
     try {
-      JsonObject doc = read(vertx, configFile).await(30, TimeUnit.SECONDS);
-      FlopexConfig config = new ConfigLoader(System::getenv).load(doc);
+      JsonObject doc = read(reader, configFile).await(30, TimeUnit.SECONDS);
+      if (cluster) {
+        JsonObject section = doc.getValue("cluster") instanceof JsonObject c ? c
+            : new JsonObject();
+        doc.put("cluster", section.put("enabled", true));
+      }
+      config = new ConfigLoader(System::getenv).load(doc);
       LOG.info("Configuration: {}", configFile == null ? "built-in defaults" : configFile);
-      flopex = Flopex.start(vertx, config, Clock.systemUTC()).await(120, TimeUnit.SECONDS);
     } catch (ConfigException e) {
       LOG.error("Invalid configuration: {}", e.getMessage());
-      vertx.close();
       System.exit(2);
       return;
     } catch (Exception e) {
+      LOG.error("Could not read the configuration: {}", e.getMessage(), e);
+      System.exit(2);
+      return;
+    } finally {
+      reader.close();
+    }
+    Vertx vertx = null;
+    Flopex flopex;
+    try {
+      vertx = Clustering.vertx(config.cluster()).await(60, TimeUnit.SECONDS);
+      flopex = Flopex.start(vertx, config, Clock.systemUTC()).await(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
       LOG.error("Flopex failed to start: {}", e.getMessage(), e);
-      vertx.close();
+      if (vertx != null) {
+        vertx.close();
+      }
       System.exit(1);
       return;
     }
+    Vertx node = vertx;
     Flopex running = flopex;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("Shutting down");
       try {
-        running.close().compose(v -> vertx.close())
+        running.close().compose(v -> node.close())
             .await(running.shutdownGraceMs() + 20_000, TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         LOG.warn("Shutdown did not complete in time: {}", e.toString());

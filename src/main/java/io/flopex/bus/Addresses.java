@@ -12,6 +12,9 @@ public final class Addresses {
   /** Request/reply: a {@link RouteRequest} in, a {@link RoutePlan} out. */
   public static final String ROUTING_PLAN = "flopex.routing.plan";
 
+  /** Request/reply: this node's view of every endpoint's health, as JSON. */
+  public static final String ROUTING_STATUS = "flopex.routing.status";
+
   /** Published: an {@link AttemptOutcome} after every attempt. */
   public static final String ROUTING_OUTCOME = "flopex.routing.outcome";
 

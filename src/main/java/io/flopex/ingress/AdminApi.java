@@ -1,5 +1,6 @@
 package io.flopex.ingress;
 
+import io.flopex.bus.Addresses;
 import io.flopex.bus.Failure;
 import io.flopex.db.ApiKeys;
 import io.vertx.core.Future;
@@ -38,6 +39,14 @@ final class AdminApi {
     router.get("/admin/v1/accounts/:id/keys").handler(this::listKeys);
     router.delete("/admin/v1/keys/:id").handler(this::revokeKey);
     router.get("/admin/v1/usage").handler(this::usage);
+    router.get("/admin/v1/endpoints").handler(this::endpoints);
+  }
+
+  /** What this node's routing knows about every endpoint: rests, circuits, budgets, averages. */
+  private void endpoints(RoutingContext ctx) {
+    reply(ctx, ctx.vertx().eventBus().<JsonObject>request(Addresses.ROUTING_STATUS, null,
+        new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true)
+            .setSendTimeout(QUERY_TIMEOUT_MS)).map(message -> message.body()), 200);
   }
 
   private void createAccount(RoutingContext ctx) {

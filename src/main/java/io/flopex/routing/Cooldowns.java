@@ -81,6 +81,18 @@ public final class Cooldowns {
     return rests;
   }
 
+  /** When the endpoint's rest ends, or 0 when it is not resting. */
+  public long restsUntil(String provider, String upstreamModel, long nowMillis) {
+    Long end = until.get(key(provider, upstreamModel));
+    return end != null && end > nowMillis ? end : 0;
+  }
+
+  /** The endpoint's last reported budget still in force, or null. */
+  public CapacityReport budget(String provider, String upstreamModel, long nowMillis) {
+    CapacityReport report = capacity.get(key(provider, upstreamModel));
+    return report != null && report.resetAtMillis() > nowMillis ? report : null;
+  }
+
   /** Every budget report still in force, for a node that joins the cluster later. */
   public List<CapacityReport> capacities(long nowMillis) {
     List<CapacityReport> reports = new ArrayList<>();

@@ -51,6 +51,25 @@ public final class EndpointStats {
     return current < 0 ? sample : current + ALPHA * (sample - current);
   }
 
+  /** The endpoint's averages as JSON; measures never taken are left out. */
+  public io.vertx.core.json.JsonObject describe(String provider, String upstreamModel) {
+    io.vertx.core.json.JsonObject json = new io.vertx.core.json.JsonObject();
+    Stat s = stats.get(provider + '\u0000' + upstreamModel);
+    if (s != null) {
+      json.put("errorRate", Math.round(s.errorRate * 1000) / 1000.0);
+      if (s.latencyMs >= 0) {
+        json.put("latencyMs", Math.round(s.latencyMs));
+      }
+      if (s.ttfbMs >= 0) {
+        json.put("timeToFirstByteMs", Math.round(s.ttfbMs));
+      }
+      if (s.tokensPerSecond >= 0) {
+        json.put("tokensPerSecond", Math.round(s.tokensPerSecond * 10) / 10.0);
+      }
+    }
+    return json;
+  }
+
   Stat stat(Route route) {
     return stats.get(route.provider() + '\u0000' + route.upstreamModel());
   }

@@ -21,7 +21,7 @@ import java.util.Map;
  */
 public final class RoutePlanner {
 
-  private final Map<String, RoutePlan> plans = new HashMap<>();
+  private final Map<String, RoutePlan> plans = new java.util.LinkedHashMap<>();
 
   public RoutePlanner(FlopexConfig config) {
     Map<String, ProviderConfig> providers = new HashMap<>();
@@ -47,6 +47,11 @@ public final class RoutePlanner {
       plans.put(model.id(), new RoutePlan(model.id(), List.copyOf(routes), maxAttempts, true,
           model.contextLength(), 0, measured));
     }
+  }
+
+  /** Every configured model's plan, in the configured order of its endpoints. */
+  public java.util.Collection<RoutePlan> plans() {
+    return plans.values();
   }
 
   public RoutePlan plan(String model) {

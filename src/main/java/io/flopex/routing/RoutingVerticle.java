@@ -16,7 +16,10 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.flopex.bus.Route;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -82,8 +85,10 @@ public final class RoutingVerticle extends VerticleBase {
     MessageConsumer<CapacityReport> capacity = vertx.eventBus().localConsumer(
         Addresses.ROUTING_CAPACITY, message -> capacity(message.body()));
     MessageConsumer<Object> health = vertx.eventBus().consumer(Addresses.HEALTH, this::news);
-    Future<?> local = Future.all(plans.completion(), outcomes.completion(),
-        capacity.completion(), health.completion());
+    MessageConsumer<Object> status = vertx.eventBus().localConsumer(Addresses.ROUTING_STATUS,
+        message -> message.reply(status()));
+    Future<?> local = Future.all(List.of(plans.completion(), outcomes.completion(),
+        capacity.completion(), health.completion(), status.completion()));
     if (!vertx.isClustered()) {
       return local;
     }
@@ -182,6 +187,33 @@ public final class RoutingVerticle extends VerticleBase {
       }
       default -> { }
     }
+  }
+
+  private JsonObject status() {
+    long now = clock.millis();
+    JsonArray endpoints = new JsonArray();
+    for (RoutePlan plan : planner.plans()) {
+      for (Route route : plan.routes()) {
+        JsonObject endpoint = new JsonObject()
+            .put("model", plan.model())
+            .put("provider", route.provider())
+            .put("upstreamModel", route.upstreamModel())
+            .put("circuit", breakers.state(route.provider(), route.upstreamModel()).name()
+                .toLowerCase(Locale.ROOT));
+        long rest = cooldowns.restsUntil(route.provider(), route.upstreamModel(), now);
+        if (rest > 0) {
+          endpoint.put("restingUntil", Instant.ofEpochMilli(rest).toString());
+        }
+        CapacityReport budget = cooldowns.budget(route.provider(), route.upstreamModel(), now);
+        if (budget != null) {
+          endpoint.put("budgetLeft", budget.fractionLeft())
+              .put("budgetResetsAt", Instant.ofEpochMilli(budget.resetAtMillis()).toString());
+        }
+        endpoint.put("measured", stats.describe(route.provider(), route.upstreamModel()));
+        endpoints.add(endpoint);
+      }
+    }
+    return new JsonObject().put("clustered", vertx.isClustered()).put("endpoints", endpoints);
   }
 
   private JsonObject snapshot() {

@@ -63,6 +63,7 @@ public final class Gateway implements AutoCloseable {
     private final JsonArray models = new JsonArray();
     private final Map<String, String> env = new HashMap<>();
     private Clock clock = Clock.systemUTC();
+    private String databaseUrl;
 
     private Builder(Vertx vertx) {
       this.vertx = vertx;
@@ -134,6 +135,12 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Uses this database instead of a new one, as the nodes of one cluster do. */
+    public Builder database(String url) {
+      this.databaseUrl = url;
+      return this;
+    }
+
     public Builder routing(int maxAttempts) {
       routingSection().put("maxAttempts", maxAttempts);
       return this;
@@ -184,7 +191,8 @@ public final class Gateway implements AutoCloseable {
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-      doc.put("database", new JsonObject().put("url", TestPostgres.newDatabaseUrl()));
+      doc.put("database", new JsonObject().put("url",
+          databaseUrl != null ? databaseUrl : TestPostgres.newDatabaseUrl()));
       doc.put("providers", providers).put("models", models);
       return new ConfigLoader(env::get).load(doc);
     }
@@ -248,6 +256,16 @@ public final class Gateway implements AutoCloseable {
     HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(url(path)))
         .header("authorization", "Bearer " + ADMIN_TOKEN)
         .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build());
+    if (response.statusCode() / 100 != 2) {
+      throw new IllegalStateException(path + " answered " + response.statusCode() + ": "
+          + response.body());
+    }
+    return new JsonObject(response.body());
+  }
+
+  public JsonObject adminGet(String path) {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(url(path)))
+        .header("authorization", "Bearer " + ADMIN_TOKEN).GET().build());
     if (response.statusCode() / 100 != 2) {
       throw new IllegalStateException(path + " answered " + response.statusCode() + ": "
           + response.body());

@@ -1,0 +1,160 @@
+package io.flopex.cluster;
+
+import static io.flopex.testing.FakeUpstream.fixture;
+import static io.flopex.testing.FakeUpstream.json;
+import static io.flopex.testing.FakeUpstream.openAiError;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.flopex.testing.Chunks;
+import io.flopex.testing.ClusterNodes;
+import io.flopex.testing.FakeUpstream;
+import io.flopex.testing.Gateway;
+import io.flopex.testing.Sync;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three nodes in one cluster: what one node learns about a provider's capacity and health, the
+ * others act on without hitting the provider themselves, and a node that joins later knows it
+ * too.
+ */
+class ClusterTest {
+
+  private Vertx upstreams;
+  private FakeUpstream a;
+  private FakeUpstream b;
+  private ClusterNodes cluster;
+
+  @BeforeEach
+  void start() {
+    upstreams = Vertx.vertx();
+    a = FakeUpstream.start(upstreams);
+    b = FakeUpstream.start(upstreams);
+    b.always(json(200, fixture("openai/openai-text.json")));
+    cluster = new ClusterNodes();
+  }
+
+  @AfterEach
+  void stop() {
+    cluster.close();
+    a.close();
+    b.close();
+    Sync.await(upstreams.close());
+  }
+
+  private Gateway node() {
+    return cluster.start(builder -> builder
+        .provider("a", a.baseUrl())
+        .provider("b", b.baseUrl())
+        .model("m", "a", "b")
+        .breaker(2, 60_000));
+  }
+
+  private static HttpResponse<String> ask(Gateway node) {
+    return node.post("/v1/chat/completions", Chunks.request(false, ""));
+  }
+
+  private static void assertServedByBAlone(Gateway node) {
+    HttpResponse<String> response = ask(node);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("b");
+    assertThat(response.headers().firstValue("x-flopex-attempts")).hasValue("1");
+  }
+
+  private static boolean resting(Gateway node, String provider) {
+    return ClusterNodes.endpoint(node, "m", provider).containsKey("restingUntil");
+  }
+
+  @Test
+  void b16_aProviderThatAnswered429ToOneNodeGetsNoTrafficFromAnyNode() {
+    List<Gateway> nodes = List.of(node(), node(), node());
+    a.always(json(429, openAiError("Rate limit reached", "requests", "rate_limit_exceeded"),
+        "retry-after", "30"));
+
+    assertThat(ask(nodes.get(0)).headers().firstValue("x-flopex-provider")).hasValue("b");
+    assertThat(a.calls()).isEqualTo(1);
+
+    for (Gateway other : nodes.subList(1, 3)) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> resting(other, "a"));
+      for (int i = 0; i < 3; i++) {
+        assertServedByBAlone(other);
+      }
+    }
+    assertThat(a.calls()).isEqualTo(1);
+  }
+
+  @Test
+  void aNodeThatJoinsLaterLearnsTheCooldownsInForce() {
+    Gateway first = node();
+    node();
+    a.always(json(429, openAiError("Rate limit reached", "requests", "rate_limit_exceeded"),
+        "retry-after", "30"));
+    ask(first);
+
+    Gateway late = node();
+
+    assertThat(resting(late, "a")).isTrue();
+    JsonObject view = ClusterNodes.endpoint(late, "m", "a");
+    JsonObject origin = ClusterNodes.endpoint(first, "m", "a");
+    assertThat(view.getString("restingUntil")).isEqualTo(origin.getString("restingUntil"));
+    assertServedByBAlone(late);
+    assertThat(a.calls()).isEqualTo(1);
+  }
+
+  @Test
+  void aCircuitOpenedOnOneNodeOpensOnEveryNode() {
+    List<Gateway> nodes = List.of(node(), node(), node());
+    a.always(json(500, openAiError("boom", "server_error", null)));
+    ask(nodes.get(0));
+    ask(nodes.get(0));
+    assertThat(a.calls()).isEqualTo(2);
+
+    for (Gateway other : nodes.subList(1, 3)) {
+      await().atMost(Duration.ofSeconds(5)).until(() ->
+          ClusterNodes.endpoint(other, "m", "a").getString("circuit").equals("open"));
+      assertServedByBAlone(other);
+    }
+    assertThat(a.calls()).isEqualTo(2);
+    Gateway late = node();
+    assertThat(ClusterNodes.endpoint(late, "m", "a").getString("circuit")).isEqualTo("open");
+    assertServedByBAlone(late);
+  }
+
+  @Test
+  void aBudgetSpentOnOneNodeIsRespectedByTheOthersBeforeAny429() {
+    List<Gateway> nodes = List.of(node(), node());
+    a.always(json(200, fixture("openai/openai-text.json"),
+        "x-ratelimit-limit-requests", "100", "x-ratelimit-remaining-requests", "0",
+        "x-ratelimit-reset-requests", "30s"));
+
+    assertThat(ask(nodes.get(0)).headers().firstValue("x-flopex-provider")).hasValue("a");
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> resting(nodes.get(1), "a"));
+    assertServedByBAlone(nodes.get(1));
+    assertThat(a.calls()).isEqualTo(1);
+  }
+
+  @Test
+  void malformedHealthMessagesFromTheClusterAreIgnored() {
+    List<Gateway> nodes = List.of(node(), node());
+    Vertx rogue = cluster.vertx(1);
+    rogue.eventBus().publish("flopex.health", new JsonObject().put("kind", "cooldown"));
+    rogue.eventBus().publish("flopex.health", "not json");
+    rogue.eventBus().publish("flopex.health", new JsonObject().put("kind", "capacity")
+        .put("node", "x").put("provider", "a").put("upstreamModel", "up-a")
+        .put("fractionLeft", 7.5).put("resetAt", System.currentTimeMillis() + 60_000));
+    a.always(json(200, fixture("openai/openai-text.json")));
+
+    HttpResponse<String> response = ask(nodes.get(0));
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("a");
+  }
+}
