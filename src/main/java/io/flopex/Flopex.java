@@ -1,5 +1,6 @@
 package io.flopex;
 
+import io.flopex.bus.Addresses;
 import io.flopex.bus.LocalCodec;
 import io.flopex.config.FlopexConfig;
 import io.flopex.config.ModelConfig;
@@ -22,6 +23,9 @@ import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.ext.bridge.BridgeOptions;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
 import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -55,9 +59,12 @@ public final class Flopex {
   private final int port;
   private final RetentionVerticle retention;
   private final long shutdownGraceMs;
+  private final TcpEventBusBridge bridge;
 
   private Flopex(Vertx vertx, Database database, Pool pool, Readiness readiness,
-      List<String> deployments, int port, RetentionVerticle retention, long shutdownGraceMs) {
+      List<String> deployments, int port, RetentionVerticle retention, long shutdownGraceMs,
+      TcpEventBusBridge bridge) {
+    this.bridge = bridge;
     this.shutdownGraceMs = shutdownGraceMs;
     this.vertx = vertx;
     this.database = database;
@@ -128,11 +135,29 @@ public final class Flopex {
           return verticle;
         }, new DeploymentOptions().setInstances(instances)
             .setThreadingModel(ThreadingModel.EVENT_LOOP)))
-        .map(id -> {
+        .compose(id -> {
           ids.add(id);
-          return new Flopex(vertx, database, pool, readiness, ids, ingress.get(0).actualPort(),
-              retention, config.server().shutdownGraceMs());
-        });
+          return bridge(vertx, config.bridge());
+        })
+        .map(bridge -> new Flopex(vertx, database, pool, readiness, ids,
+            ingress.get(0).actualPort(), retention, config.server().shutdownGraceMs(), bridge));
+  }
+
+  /**
+   * The TCP event-bus bridge, when enabled: consumers in any language may read the request and
+   * health events, and nothing else; they may send nothing.
+   */
+  private static Future<TcpEventBusBridge> bridge(Vertx vertx, FlopexConfig.Bridge config) {
+    if (!config.enabled()) {
+      return Future.succeededFuture();
+    }
+    BridgeOptions options = new BridgeOptions()
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.REQUESTS))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.HEALTH));
+    return TcpEventBusBridge.create(vertx, options)
+        .listen(config.port(), config.host())
+        .onSuccess(b -> LOG.info("Event-bus bridge (read-only: {}, {}) on {}:{}",
+            Addresses.REQUESTS, Addresses.HEALTH, config.host(), config.port()));
   }
 
   private static Future<Void> deployOne(Vertx vertx, List<String> ids,
@@ -210,7 +235,8 @@ public final class Flopex {
    */
   public Future<Void> close() {
     readiness.markStopping();
-    Future<Void> chain = Future.succeededFuture();
+    Future<Void> chain = bridge == null ? Future.succeededFuture()
+        : bridge.close().recover(err -> Future.succeededFuture());
     List<String> reversed = new ArrayList<>(deployments);
     Collections.reverse(reversed);
     for (String id : reversed) {

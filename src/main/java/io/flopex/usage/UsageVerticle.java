@@ -1,12 +1,17 @@
 package io.flopex.usage;
 
 import io.flopex.bus.Addresses;
+import io.flopex.bus.AttemptRecord;
+import io.flopex.bus.Usage;
 import io.flopex.bus.UsageRecord;
 import io.flopex.config.FlopexConfig;
 import io.flopex.db.UsageStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class UsageVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(UsageVerticle.class);
+
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final UsageStore store;
   private final FlopexConfig.Usage config;
@@ -53,6 +60,7 @@ public final class UsageVerticle extends VerticleBase {
   }
 
   private void accept(UsageRecord record) {
+    vertx.eventBus().publish(Addresses.REQUESTS, event(record), LOCAL);
     if (pending.size() >= config.maxPending()) {
       pending.pollFirst();
       if (dropped++ % 1000 == 0) {
@@ -69,6 +77,40 @@ public final class UsageVerticle extends VerticleBase {
         flush();
       });
     }
+  }
+
+  /**
+   * The request's routing outcome for metrics consumers: what the usage row holds, less the
+   * account and key, and never any content.
+   */
+  static JsonObject event(UsageRecord record) {
+    JsonArray attempts = new JsonArray();
+    for (AttemptRecord attempt : record.attempts()) {
+      attempts.add(new JsonObject()
+          .put("provider", attempt.provider())
+          .put("upstreamModel", attempt.upstreamModel())
+          .put("outcome", attempt.outcome())
+          .put("latencyMs", attempt.latencyMs()));
+    }
+    Usage usage = record.usage();
+    return new JsonObject()
+        .put("requestId", record.requestId())
+        .put("at", record.createdAt().toString())
+        .put("model", record.model())
+        .put("provider", record.provider())
+        .put("upstreamModel", record.upstreamModel())
+        .put("streamed", record.streamed())
+        .put("outcome", record.outcome())
+        .put("status", record.status())
+        .put("attempts", attempts)
+        .put("promptTokens", usage.promptTokens())
+        .put("completionTokens", usage.completionTokens())
+        .put("cachedTokens", usage.cachedTokens())
+        .put("cacheWriteTokens", usage.cacheWriteTokens())
+        .put("reasoningTokens", usage.reasoningTokens())
+        .put("costMicros", record.costMicros())
+        .put("latencyMs", record.latencyMs())
+        .put("timeToFirstByteMs", record.ttfbMs());
   }
 
   private void flush() {
