@@ -124,6 +124,12 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Adds a model exactly as written in the configuration. */
+    public Builder model(JsonObject model) {
+      models.add(model);
+      return this;
+    }
+
     /** Sets the context window of a model declared earlier. */
     public Builder window(String modelId, long contextLength) {
       for (Object m : models) {
