@@ -2,13 +2,16 @@ package io.flopex.bus;
 
 import io.flopex.config.Pricing;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A request's wishes about which endpoints serve it, in OpenRouter's terms: providers to try
  * first ({@code order}), the only ones allowed ({@code only}), ones never to use ({@code
  * ignore}), whether providers outside {@code order} may be used at all ({@code allowFallbacks}),
- * whether to prefer the cheapest ({@code sortByPrice}), and price ceilings in micro-USD per
- * million tokens ({@code maxPrompt}, {@code maxCompletion}; {@code -1} for none).
+ * whether to prefer the cheapest ({@code sortByPrice}), price ceilings in micro-USD per million
+ * tokens ({@code maxPrompt}, {@code maxCompletion}; {@code -1} for none), and the parameters an
+ * endpoint must declare to serve it ({@code requiredParameters}: the canonical names of those the
+ * request uses when it set {@code require_parameters}, sorted; empty otherwise).
  */
 public record ProviderPreferences(
     List<String> order,
@@ -18,7 +21,8 @@ public record ProviderPreferences(
     boolean sortByPrice,
     long maxPrompt,
     long maxCompletion,
-    HealthSort healthSort) {
+    HealthSort healthSort,
+    List<String> requiredParameters) {
 
   /** Ordering by what recent traffic measured. */
   public enum HealthSort {
@@ -38,6 +42,13 @@ public record ProviderPreferences(
         HealthSort.NONE);
   }
 
+  public ProviderPreferences(List<String> order, List<String> only, List<String> ignore,
+      boolean allowFallbacks, boolean sortByPrice, long maxPrompt, long maxCompletion,
+      HealthSort healthSort) {
+    this(order, only, ignore, allowFallbacks, sortByPrice, maxPrompt, maxCompletion, healthSort,
+        List.of());
+  }
+
   /** Whether an endpoint with this provider and price may serve the request at all. */
   public boolean allows(String provider, Pricing pricing) {
     if (!only.isEmpty() && !only.contains(provider)) {
@@ -51,5 +62,10 @@ public record ProviderPreferences(
     }
     return (maxPrompt < 0 || pricing.promptPerMillion() <= maxPrompt)
         && (maxCompletion < 0 || pricing.completionPerMillion() <= maxCompletion);
+  }
+
+  /** Whether an endpoint declaring these parameters supports every one the request requires. */
+  public boolean supportedBy(Set<String> declared) {
+    return declared.containsAll(requiredParameters);
   }
 }

@@ -2,12 +2,14 @@ package io.flopex.bus;
 
 import io.flopex.config.Pricing;
 import io.flopex.config.ProviderKind;
+import java.util.Set;
 
 /**
  * One endpoint a request may be sent to. {@code callTimeoutMs} bounds how long a non-streaming
  * call may take before its caller stops waiting for the provider's reply; {@code firstByteMs}
  * how long a stream may take to produce its first content; {@code idleMs} how long a stream may
- * stay paused for a client that does not read.
+ * stay paused for a client that does not read. {@code parameters} are the request parameters the
+ * endpoint declares it supports (canonical names, empty when it declares none).
  */
 public record Route(
     String provider,
@@ -16,4 +18,12 @@ public record Route(
     Pricing pricing,
     long callTimeoutMs,
     long firstByteMs,
-    long idleMs) {}
+    long idleMs,
+    Set<String> parameters) {
+
+  /** An endpoint that declares no parameters. */
+  public Route(String provider, ProviderKind kind, String upstreamModel, Pricing pricing,
+      long callTimeoutMs, long firstByteMs, long idleMs) {
+    this(provider, kind, upstreamModel, pricing, callTimeoutMs, firstByteMs, idleMs, Set.of());
+  }
+}

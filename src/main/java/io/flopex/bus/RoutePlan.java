@@ -9,7 +9,9 @@ import java.util.List;
  * {@code contextLength} is the model's window in tokens, 0 when not configured. When endpoints
  * were left out because they are cooling down, {@code coolingUntilMillis} is the earliest time
  * one of them recovers, 0 otherwise. {@code defaultSort} is the model's configured measured
- * order, used when the request asks for none.
+ * order, used when the request asks for none. {@code unsupportedParameters} names the request's
+ * parameters when endpoints matched its other preferences but none declares them all ({@code
+ * provider.require_parameters}); it is empty otherwise.
  */
 public record RoutePlan(
     String model,
@@ -18,16 +20,29 @@ public record RoutePlan(
     boolean modelKnown,
     long contextLength,
     long coolingUntilMillis,
-    ProviderPreferences.HealthSort defaultSort) {
+    ProviderPreferences.HealthSort defaultSort,
+    List<String> unsupportedParameters) {
 
   public RoutePlan(String model, List<Route> routes, int maxAttempts) {
     this(model, routes, maxAttempts, !routes.isEmpty(), 0, 0,
         ProviderPreferences.HealthSort.NONE);
   }
 
+  public RoutePlan(
+      String model,
+      List<Route> routes,
+      int maxAttempts,
+      boolean modelKnown,
+      long contextLength,
+      long coolingUntilMillis,
+      ProviderPreferences.HealthSort defaultSort) {
+    this(model, routes, maxAttempts, modelKnown, contextLength, coolingUntilMillis, defaultSort,
+        List.of());
+  }
+
   /** The same plan with only these routes, and when the first excluded one recovers. */
   public RoutePlan with(List<Route> remaining, long coolingUntil) {
     return new RoutePlan(model, remaining, maxAttempts, modelKnown, contextLength, coolingUntil,
-        defaultSort);
+        defaultSort, unsupportedParameters);
   }
 }

@@ -294,15 +294,16 @@ public final class ConfigLoader {
       for (int j = 0; j < eps.size(); j++) {
         String ek = key + ".endpoints[" + j + "]";
         JsonObject e = element(eps, j, ek);
-        known(e, ek + ".", Set.of("provider", "upstreamModel", "pricing"));
+        known(e, ek + ".", Set.of("provider", "upstreamModel", "pricing", "parameters"));
         String provider = requiredString(e, ek + ".provider");
         if (!declaredProviders.contains(provider)) {
           throw new ConfigException(ek + ".provider: no provider with id '" + provider + "'");
         }
         String upstreamModel = requiredString(e, ek + ".upstreamModel");
         Pricing pricing = pricing(e, ek + ".pricing");
+        Set<String> parameters = parameters(e, ek + ".parameters");
         if (providerIds.contains(provider)) {
-          endpoints.add(new EndpointConfig(provider, upstreamModel, pricing));
+          endpoints.add(new EndpointConfig(provider, upstreamModel, pricing, parameters));
         }
       }
       if (endpoints.isEmpty()) {
@@ -330,6 +331,29 @@ public final class ConfigLoader {
     long reasoning = p.containsKey("reasoning")
         ? microsPerMillion(p, key + ".reasoning", true) : completion;
     return new Pricing(prompt, completion, cacheRead, cacheWrite, reasoning);
+  }
+
+  /** The request parameters an endpoint declares, by their canonical names. */
+  private static Set<String> parameters(JsonObject endpoint, String key) {
+    Object raw = endpoint.getValue("parameters");
+    if (raw == null) {
+      return Set.of();
+    }
+    if (!(raw instanceof JsonArray list)) {
+      throw new ConfigException(key + ": must be a list of request parameter names");
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      Object name = list.getValue(i);
+      String canonical = name instanceof String s ? RequestParameters.canonical(s) : null;
+      if (canonical == null) {
+        throw new ConfigException(key + "[" + i + "]: " + (name instanceof String
+            ? "unknown parameter '" + name + "'" : "must be a parameter name")
+            + "; expected one of " + String.join(", ", RequestParameters.accepted()));
+      }
+      names.add(canonical);
+    }
+    return Set.copyOf(names);
   }
 
   private static long microsPerMillion(JsonObject p, String key, boolean required) {

@@ -1,4 +1,20 @@
 package io.flopex.config;
 
-/** One place a model can be served: a provider and the name that provider knows the model by. */
-public record EndpointConfig(String provider, String upstreamModel, Pricing pricing) {}
+import java.util.Set;
+
+/**
+ * One place a model can be served: a provider and the name that provider knows the model by.
+ * {@code parameters} are the request parameters it declares it supports, by their canonical
+ * names ({@link RequestParameters}); empty when it declares none.
+ */
+public record EndpointConfig(
+    String provider,
+    String upstreamModel,
+    Pricing pricing,
+    Set<String> parameters) {
+
+  /** An endpoint that declares no parameters. */
+  public EndpointConfig(String provider, String upstreamModel, Pricing pricing) {
+    this(provider, upstreamModel, pricing, Set.of());
+  }
+}

@@ -128,6 +128,12 @@ final class ChatExchange {
                 + " use.", "model"));
           } else if (plan.routes().isEmpty() && plan.coolingUntilMillis() > 0) {
             coolingDown(plan.coolingUntilMillis());
+          } else if (plan.routes().isEmpty() && !plan.unsupportedParameters().isEmpty()) {
+            fail(new ApiError(Failure.INVALID_REQUEST, "No endpoint of model '"
+                + printable(request.model()) + "' supports the request's parameters ("
+                + String.join(", ", plan.unsupportedParameters()) + ");"
+                + " provider.require_parameters keeps only endpoints that declare them all.",
+                "provider.require_parameters"));
           } else if (plan.routes().isEmpty()) {
             fail(new ApiError(Failure.INVALID_REQUEST, "No endpoint of model '"
                 + printable(request.model()) + "' matches the request's provider preferences.",

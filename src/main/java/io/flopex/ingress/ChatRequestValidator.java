@@ -2,6 +2,7 @@ package io.flopex.ingress;
 
 import io.flopex.bus.Failure;
 import io.flopex.bus.ProviderPreferences;
+import io.flopex.config.RequestParameters;
 import io.flopex.translate.ClientFormat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Checks a Chat Completions request before anything is sent upstream, and decides what is
@@ -132,13 +134,16 @@ public final class ChatRequestValidator {
             + " strings.", "stop");
       }
     }
-    ProviderPreferences preferences = preferences(body.getValue("provider"), warnings);
+    ProviderPreferences preferences = preferences(body.getValue("provider"), request, warnings);
     return new Validated(request, List.copyOf(warnings), ClientFormat.OPENAI_CHAT,
         fallbackModels(body.getValue("models"), request.getString("model")), preferences);
   }
 
-  /** OpenRouter's {@code provider} object; a gateway-only field, never forwarded. */
-  static ProviderPreferences preferences(Object raw, List<String> warnings) {
+  /**
+   * OpenRouter's {@code provider} object, for the checked {@code request}; a gateway-only field,
+   * never forwarded.
+   */
+  static ProviderPreferences preferences(Object raw, JsonObject request, List<String> warnings) {
     if (raw == null) {
       return ProviderPreferences.NONE;
     }
@@ -163,8 +168,10 @@ public final class ChatRequestValidator {
       throw new ApiError(Failure.INVALID_REQUEST, "'provider.allow_fallbacks' must be a"
           + " boolean.", "provider.allow_fallbacks");
     }
-    if (Boolean.TRUE.equals(p.getValue("require_parameters"))) {
-      warnings.add("provider.require_parameters is not honoured yet");
+    Object requireParameters = p.getValue("require_parameters");
+    if (requireParameters != null && !(requireParameters instanceof Boolean)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'provider.require_parameters' must be a"
+          + " boolean.", "provider.require_parameters");
     }
     for (String field : p.fieldNames()) {
       if (!Set.of("order", "only", "ignore", "allow_fallbacks", "sort", "max_price",
@@ -182,7 +189,23 @@ public final class ChatRequestValidator {
           + " 'prompt' and 'completion' in USD per million tokens.", "provider.max_price");
     }
     return new ProviderPreferences(names(p, "order"), names(p, "only"), names(p, "ignore"),
-        !Boolean.FALSE.equals(fallbacks), sortByPrice, maxPrompt, maxCompletion, healthSort);
+        !Boolean.FALSE.equals(fallbacks), sortByPrice, maxPrompt, maxCompletion, healthSort,
+        Boolean.TRUE.equals(requireParameters) ? parameters(request) : List.of());
+  }
+
+  /**
+   * The parameters a request uses, by their canonical names, sorted: its fields that are request
+   * parameters and are set to something other than {@code null}.
+   */
+  static List<String> parameters(JsonObject request) {
+    Set<String> used = new TreeSet<>();
+    for (Map.Entry<String, Object> field : request) {
+      String name = RequestParameters.canonical(field.getKey());
+      if (name != null && field.getValue() != null) {
+        used.add(name);
+      }
+    }
+    return List.copyOf(used);
   }
 
   private static List<String> names(JsonObject p, String field) {

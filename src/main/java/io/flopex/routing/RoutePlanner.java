@@ -33,7 +33,8 @@ public final class RoutePlanner {
         ProviderConfig provider = providers.get(endpoint.provider());
         routes.add(new Route(provider.id(), provider.kind(), endpoint.upstreamModel(),
             endpoint.pricing(), provider.timeouts().connectMs() + provider.timeouts().responseMs(),
-            provider.timeouts().firstByteMs(), provider.timeouts().idleMs()));
+            provider.timeouts().firstByteMs(), provider.timeouts().idleMs(),
+            endpoint.parameters()));
       }
       if (model.strategy() == ModelConfig.Strategy.PRICE) {
         routes.sort(Comparator.comparingLong(
@@ -60,8 +61,9 @@ public final class RoutePlanner {
 
   /**
    * The configured order, narrowed and reordered by the request's preferences: endpoints not
-   * allowed are removed; those of providers named in {@code order} come first, in that order;
-   * with {@code sortByPrice} the rest follow cheapest first (prompt plus completion price).
+   * allowed are removed, and so are those that do not declare every parameter the request
+   * requires; those of providers named in {@code order} come first, in that order; with {@code
+   * sortByPrice} the rest follow cheapest first (prompt plus completion price).
    */
   public RoutePlan plan(RouteRequest request) {
     RoutePlan plan = plans.get(request.model());
@@ -74,9 +76,13 @@ public final class RoutePlanner {
       return plan;
     }
     List<Route> routes = new ArrayList<>();
+    boolean anyAllowed = false;
     for (Route route : plan.routes()) {
       if (prefs.allows(route.provider(), route.pricing())) {
-        routes.add(route);
+        anyAllowed = true;
+        if (prefs.supportedBy(route.parameters())) {
+          routes.add(route);
+        }
       }
     }
     Comparator<Route> byOrder = Comparator.comparingInt(r -> {
@@ -88,6 +94,9 @@ public final class RoutePlanner {
           r -> r.pricing().promptPerMillion() + r.pricing().completionPerMillion());
     }
     routes.sort(byOrder);
-    return plan.with(List.copyOf(routes), 0);
+    List<String> unsupported = anyAllowed && routes.isEmpty()
+        ? prefs.requiredParameters() : List.of();
+    return new RoutePlan(plan.model(), List.copyOf(routes), plan.maxAttempts(), true,
+        plan.contextLength(), 0, plan.defaultSort(), unsupported);
   }
 }

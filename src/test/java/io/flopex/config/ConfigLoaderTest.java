@@ -506,6 +506,62 @@ class ConfigLoaderTest {
   }
 
   @Nested
+  class EndpointParameters {
+
+    private JsonObject withParameters(Object parameters) {
+      return doc(List.of(provider("groq", KEY)),
+          List.of(model("m", endpoint("groq", 1, 1).put("parameters", parameters))));
+    }
+
+    @Test
+    void parametersAreReadUnderTheirCanonicalNames() {
+      FlopexConfig config = load(withParameters(new JsonArray().add("tools")
+          .add("max_completion_tokens").add("reasoning_effort").add("temperature")));
+
+      assertThat(config.models().get(0).endpoints().get(0).parameters())
+          .containsExactlyInAnyOrder("tools", "max_tokens", "reasoning", "temperature");
+    }
+
+    @Test
+    void anEndpointWithoutParametersDeclaresNone() {
+      FlopexConfig config = load(doc(List.of(provider("groq", KEY)),
+          List.of(model("m", endpoint("groq", 1, 1)))));
+
+      assertThat(config.models().get(0).endpoints().get(0).parameters()).isEmpty();
+    }
+
+    @Test
+    void anUnknownParameterNamesTheKeyAndTheParameter() {
+      assertThatThrownBy(() -> load(withParameters(new JsonArray().add("tools")
+          .add("temprature"))))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith("models[0].endpoints[0].parameters[1]: unknown parameter"
+              + " 'temprature'; expected one of ")
+          .hasMessageContaining("temperature");
+    }
+
+    @Test
+    void gatewayAndIdentifyingFieldsAreNotParameters() {
+      for (String field : List.of("model", "messages", "stream", "user", "metadata",
+          "provider")) {
+        assertConfigError(withParameters(new JsonArray().add(field)),
+            "models[0].endpoints[0].parameters[0]");
+      }
+    }
+
+    @Test
+    void parametersThatAreNotAListNameTheKey() {
+      assertConfigError(withParameters("tools"), "models[0].endpoints[0].parameters");
+    }
+
+    @Test
+    void aParameterThatIsNotTextNamesTheKey() {
+      assertConfigError(withParameters(new JsonArray().add(1)),
+          "models[0].endpoints[0].parameters[0]");
+    }
+  }
+
+  @Nested
   class Prices {
 
     @ParameterizedTest

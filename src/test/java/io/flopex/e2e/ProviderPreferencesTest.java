@@ -9,6 +9,7 @@ import io.flopex.testing.FakeUpstream;
 import io.flopex.testing.Gateway;
 import io.flopex.testing.Sync;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterAll;
@@ -32,6 +33,7 @@ class ProviderPreferencesTest {
         .provider("a", a.baseUrl())
         .provider("b", b.baseUrl())
         .model("m", "a", "b")
+        .endpoint("m", "b", "parameters", new JsonArray().add("temperature").add("tools"))
         .start();
   }
 
@@ -91,13 +93,42 @@ class ProviderPreferencesTest {
         .isEqualTo("provider.order");
   }
 
+  private static HttpResponse<String> post(String parameters, String provider) {
+    return gateway.post("/v1/chat/completions",
+        Chunks.request(false, parameters + ",\"provider\":" + provider));
+  }
+
   @Test
-  void preferencesNotYetHonouredAreNamedInWarnings() {
-    HttpResponse<String> response = post("{\"require_parameters\":true}");
+  void requireParametersKeepsOnlyEndpointsThatDeclareEveryParameterUsed() {
+    HttpResponse<String> response = post("\"temperature\":0.3",
+        "{\"require_parameters\":true}");
 
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(response.headers().firstValue("x-flopex-warnings")).hasValueSatisfying(w ->
-        assertThat(w).contains("provider.require_parameters"));
+    assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("b");
+    assertThat(response.headers().firstValue("x-flopex-warnings")).isEmpty();
+    assertThat(b.lastRequest().body().getDouble("temperature")).isEqualTo(0.3);
+  }
+
+  @Test
+  void withoutRequireParametersEndpointsThatDeclareNothingStillServe() {
+    HttpResponse<String> response = post("\"temperature\":0.3", "{}");
+
+    assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("a");
+  }
+
+  @Test
+  void parametersNoEndpointSupportsAreA400NamingThem() {
+    int calls = a.calls() + b.calls();
+
+    HttpResponse<String> response = post("\"temperature\":0.3,\"seed\":7",
+        "{\"require_parameters\":true}");
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    JsonObject error = new JsonObject(response.body()).getJsonObject("error");
+    assertThat(error.getString("code")).isEqualTo("invalid_request");
+    assertThat(error.getString("param")).isEqualTo("provider.require_parameters");
+    assertThat(error.getString("message")).contains("seed, temperature");
+    assertThat(a.calls() + b.calls()).isEqualTo(calls);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.flopex.bus.Failure;
+import io.flopex.bus.ProviderPreferences;
 import io.flopex.ingress.ChatRequestValidator.Validated;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -359,5 +360,46 @@ class ChatRequestValidatorTest {
         .put("messages", new JsonArray(MESSAGES))
         .put("temperature", 0.2)
         .put("seed", 7));
+  }
+
+  @Test
+  void requireParametersNamesTheParametersTheRequestUsesByTheirCanonicalNames() {
+    Validated v = validate(withField("\"temperature\":0.2,\"tools\":[],"
+        + "\"max_completion_tokens\":9,\"reasoning_effort\":\"low\",\"top_p\":null,"
+        + "\"stream\":false,\"user\":\"u\",\"metadata\":{},\"store\":false,"
+        + "\"provider\":{\"require_parameters\":true}"));
+
+    assertThat(v.preferences().requiredParameters())
+        .containsExactly("max_tokens", "reasoning", "temperature", "tools");
+    assertThat(v.warnings()).isEmpty();
+  }
+
+  @Test
+  void withoutRequireParametersNoParameterIsRequired() {
+    Validated v = validate(withField("\"temperature\":0.2,"
+        + "\"provider\":{\"require_parameters\":false}"));
+
+    assertThat(v.preferences().requiredParameters()).isEmpty();
+    assertThat(v.preferences()).isEqualTo(ProviderPreferences.NONE);
+  }
+
+  @Test
+  void requireParametersOnARequestWithoutParametersRequiresNothing() {
+    Validated v = validate(withField("\"provider\":{\"require_parameters\":true}"));
+
+    assertThat(v.preferences()).isEqualTo(ProviderPreferences.NONE);
+  }
+
+  @Test
+  void droppedFieldsAreNotRequired() {
+    Validated v = validate(withField("\"top_k\":5,\"provider\":{\"require_parameters\":true}"));
+
+    assertThat(v.preferences().requiredParameters()).isEmpty();
+  }
+
+  @Test
+  void requireParametersMustBeABoolean() {
+    assertInvalidRequest(rejected(withField("\"provider\":{\"require_parameters\":\"yes\"}")),
+        "provider.require_parameters");
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flopex.bus.ProviderPreferences;
 import io.flopex.bus.Route;
+import io.flopex.bus.RoutePlan;
 import io.flopex.bus.RouteRequest;
 import io.flopex.config.ConfigLoader;
 import io.flopex.config.FlopexConfig;
@@ -113,5 +114,75 @@ class RoutePlannerTest {
   void anUnknownStrategyIsAConfigurationError() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> planner("random"))
         .hasMessageStartingWith("models[0].strategy:");
+  }
+
+  /** The three endpoints again, "pricey" declaring tools and temperature, "cheap" temperature. */
+  private static RoutePlanner withParameters() {
+    JsonArray providers = new JsonArray();
+    JsonArray endpoints = new JsonArray();
+    Object[][] table = {{"pricey", List.of("tools", "temperature")}, {"cheap",
+        List.of("temperature")}, {"middle", null}};
+    for (Object[] row : table) {
+      providers.add(new JsonObject().put("id", row[0]).put("kind", "openai")
+          .put("baseUrl", "https://" + row[0] + ".example.com/v1").put("apiKey", "sk-x"));
+      JsonObject endpoint = new JsonObject().put("provider", row[0]).put("upstreamModel", "u")
+          .put("pricing", new JsonObject().put("prompt", 1).put("completion", 1));
+      if (row[1] != null) {
+        endpoint.put("parameters", new JsonArray((List<?>) row[1]));
+      }
+      endpoints.add(endpoint);
+    }
+    JsonObject doc = new JsonObject().put("providers", providers).put("models",
+        new JsonArray().add(new JsonObject().put("id", "m").put("endpoints", endpoints)));
+    return new RoutePlanner(new ConfigLoader(Map.<String, String>of()::get).load(doc));
+  }
+
+  private static ProviderPreferences requiring(List<String> only, String... parameters) {
+    return new ProviderPreferences(List.of(), only, List.of(), true, false, -1, -1,
+        ProviderPreferences.HealthSort.NONE, List.of(parameters));
+  }
+
+  @Test
+  void requiredParametersKeepOnlyEndpointsThatDeclareThemAll() {
+    RoutePlan plan = withParameters().plan(new RouteRequest("m",
+        requiring(List.of(), "temperature")));
+
+    assertThat(plan.routes()).extracting(Route::provider).containsExactly("pricey", "cheap");
+    assertThat(withParameters().plan(new RouteRequest("m", requiring(List.of(), "temperature",
+        "tools"))).routes()).extracting(Route::provider).containsExactly("pricey");
+  }
+
+  @Test
+  void anEndpointWithoutAParameterListServesNoRequestThatRequiresParameters() {
+    RoutePlan plan = withParameters().plan(new RouteRequest("m",
+        requiring(List.of("middle"), "temperature")));
+
+    assertThat(plan.routes()).isEmpty();
+    assertThat(plan.unsupportedParameters()).containsExactly("temperature");
+  }
+
+  @Test
+  void whenParametersLeaveNoEndpointThePlanNamesThem() {
+    RoutePlan plan = withParameters().plan(new RouteRequest("m",
+        requiring(List.of(), "seed", "tools")));
+
+    assertThat(plan.modelKnown()).isTrue();
+    assertThat(plan.routes()).isEmpty();
+    assertThat(plan.unsupportedParameters()).containsExactly("seed", "tools");
+  }
+
+  @Test
+  void whenOtherPreferencesLeaveNoEndpointParametersAreNotBlamed() {
+    RoutePlan plan = withParameters().plan(new RouteRequest("m",
+        requiring(List.of("nobody"), "seed")));
+
+    assertThat(plan.routes()).isEmpty();
+    assertThat(plan.unsupportedParameters()).isEmpty();
+  }
+
+  @Test
+  void withoutRequiredParametersEndpointsWithoutAListServe() {
+    assertThat(withParameters().plan(new RouteRequest("m")).routes()).extracting(Route::provider)
+        .containsExactly("pricey", "cheap", "middle");
   }
 }

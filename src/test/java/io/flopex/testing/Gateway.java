@@ -141,6 +141,22 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Sets a key of the endpoint of a model declared earlier that a provider serves. */
+    public Builder endpoint(String modelId, String providerId, String key, Object value) {
+      for (Object m : models) {
+        JsonObject model = (JsonObject) m;
+        if (model.getString("id").equals(modelId)) {
+          for (Object e : model.getJsonArray("endpoints")) {
+            JsonObject endpoint = (JsonObject) e;
+            if (endpoint.getString("provider").equals(providerId)) {
+              endpoint.put(key, value);
+            }
+          }
+        }
+      }
+      return this;
+    }
+
     /** Uses this database instead of a new one, as the nodes of one cluster do. */
     public Builder database(String url) {
       this.databaseUrl = url;
