@@ -1,6 +1,7 @@
 package io.flopex.routing;
 
 import io.flopex.bus.AttemptOutcome;
+import io.flopex.bus.ProviderFailure;
 import io.flopex.bus.ProviderPreferences.HealthSort;
 import io.flopex.bus.Route;
 import io.flopex.bus.RoutePlan;
@@ -13,7 +14,9 @@ import java.util.Map;
 /**
  * Moving averages of each endpoint's recent traffic: latency, time to first byte, output tokens
  * a second, and the share of attempts that failed. Each new observation weighs {@link #ALPHA}.
- * Confined to the routing verticle's event loop.
+ * An attempt the provider refused as the client's own mistake, or as too long for the model's
+ * window, says nothing about the endpoint's health and is not counted as a failure. Confined to
+ * the routing verticle's event loop.
  */
 public final class EndpointStats {
 
@@ -32,8 +35,13 @@ public final class EndpointStats {
   public void record(AttemptOutcome outcome) {
     Stat stat = stats.computeIfAbsent(outcome.provider() + '\u0000' + outcome.upstreamModel(),
         k -> new Stat());
-    stat.errorRate = average(stat.errorRate, outcome.failure() == null ? 0 : 1);
-    if (outcome.failure() != null || outcome.latencyMs() <= 0) {
+    ProviderFailure failure = outcome.failure();
+    if (failure != null
+        && (!FailoverPolicy.movesOn(failure) || FailoverPolicy.needsLargerWindow(failure))) {
+      return;
+    }
+    stat.errorRate = average(stat.errorRate, failure == null ? 0 : 1);
+    if (failure != null || outcome.latencyMs() <= 0) {
       return;
     }
     stat.latencyMs = average(stat.latencyMs, outcome.latencyMs());
@@ -72,6 +80,12 @@ public final class EndpointStats {
 
   Stat stat(Route route) {
     return stats.get(route.provider() + '\u0000' + route.upstreamModel());
+  }
+
+  /** The recent share of an endpoint's attempts that failed; 0 before any was made. */
+  double errorRate(Route route) {
+    Stat s = stat(route);
+    return s == null ? 0 : s.errorRate;
   }
 
   /**

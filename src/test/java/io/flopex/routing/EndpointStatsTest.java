@@ -9,6 +9,7 @@ import io.flopex.bus.Route;
 import io.flopex.bus.RoutePlan;
 import io.flopex.config.Pricing;
 import io.flopex.config.ProviderKind;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -58,6 +59,17 @@ class EndpointStatsTest {
     EndpointStats.Stat stat = stats.stat(A);
     assertThat(stat.latencyMs).isEqualTo(1_000 + EndpointStats.ALPHA * 1_000);
     assertThat(stat.errorRate).isEqualTo(EndpointStats.ALPHA);
+  }
+
+  @Test
+  void theClientsOwnMistakesDoNotCountAsTheEndpointFailing() {
+    EndpointStats stats = new EndpointStats();
+    stats.record(new AttemptOutcome("a", "u", new ProviderFailure(
+        ProviderFailure.Kind.HTTP_STATUS, 400, 0, new JsonObject()), 0));
+    stats.record(new AttemptOutcome("a", "u",
+        ProviderFailure.of(ProviderFailure.Kind.CONTEXT_LENGTH), 0));
+
+    assertThat(stats.errorRate(A)).isZero();
   }
 
   @Test
