@@ -9,24 +9,42 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * Endpoints resting after a provider said it is out of capacity: a 429, or a 503 or 529 that
  * named a time with {@code Retry-After} (or Gemini's {@code RetryInfo}). The rest lasts as long
  * as the provider asked, or {@code defaultMs} when it did not say; a later, shorter rest never
- * shortens an earlier one. Confined to the routing verticle's event loop.
+ * shortens an earlier one.
+ *
+ * <p>Endpoints running low on the budget their provider reports give up first attempts
+ * gradually rather than all at once: below {@link #LOW_CAPACITY} of its budget left, an endpoint
+ * keeps its place in a plan with probability {@code fractionLeft / LOW_CAPACITY}, and otherwise
+ * moves after the others, so its share of first attempts falls in step with its budget; with
+ * nothing left it rests until the budget resets. Confined to the routing verticle's event loop.
  */
 public final class Cooldowns {
 
-  /** Below this fraction of its budget left, an endpoint is tried after the others. */
-  static final double LOW_CAPACITY = 0.1;
+  /**
+   * Below this fraction of its budget left, an endpoint's share of first attempts shrinks in
+   * proportion: a quarter leaves room to spread traffic before the provider starts refusing it.
+   */
+  static final double LOW_CAPACITY = 0.25;
 
   private final long defaultMs;
+  private final RandomGenerator random;
   private final Map<String, Long> until = new HashMap<>();
   private final Map<String, CapacityReport> capacity = new HashMap<>();
 
   public Cooldowns(long defaultMs) {
+    this(defaultMs, new SplittableRandom());
+  }
+
+  /** With the randomness that decides which low endpoints keep their place. */
+  public Cooldowns(long defaultMs, RandomGenerator random) {
     this.defaultMs = defaultMs;
+    this.random = random;
   }
 
   /**
@@ -118,7 +136,9 @@ public final class Cooldowns {
 
   /**
    * The plan without resting endpoints, noting when the first of those recovers, and with
-   * endpoints nearly out of budget moved after the others, so that 429s stay the exception.
+   * endpoints low on budget moved after the others in proportion to how little they have left, so
+   * that 429s stay the exception. Applied after any measured order, which would otherwise undo
+   * it.
    */
   public RoutePlan apply(RoutePlan plan, long nowMillis) {
     List<Route> ready = new ArrayList<>(plan.routes().size());
@@ -131,7 +151,8 @@ public final class Cooldowns {
       if (rest != null && rest > nowMillis) {
         earliest = earliest == 0 ? rest : Math.min(earliest, rest);
       } else if (budget != null && budget.fractionLeft() < LOW_CAPACITY
-          && budget.resetAtMillis() > nowMillis) {
+          && budget.resetAtMillis() > nowMillis
+          && random.nextDouble() >= budget.fractionLeft() / LOW_CAPACITY) {
         low.add(route);
       } else {
         ready.add(route);

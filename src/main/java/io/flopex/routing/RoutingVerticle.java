@@ -65,13 +65,15 @@ public final class RoutingVerticle extends VerticleBase {
   }
 
   private RoutePlan plan(RouteRequest request) {
-    RoutePlan plan = cooldowns.apply(planner.plan(request), clock.millis());
+    RoutePlan plan = planner.plan(request);
     ProviderPreferences.HealthSort sort = request.preferences().healthSort();
     if (sort == ProviderPreferences.HealthSort.NONE && request.preferences().order().isEmpty()
         && !request.preferences().sortByPrice()) {
       sort = plan.defaultSort();
     }
-    return breakers.apply(stats.sort(plan, sort));
+    // Cooldowns and budgets act on the measured order, and a half-open endpoint's trial goes
+    // first whatever the order.
+    return breakers.apply(cooldowns.apply(stats.sort(plan, sort), clock.millis()));
   }
 
   @Override
