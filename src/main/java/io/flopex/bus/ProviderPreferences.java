@@ -30,7 +30,12 @@ public record ProviderPreferences(
     /** Lowest time to first byte first (whole latency where nothing was streamed). */
     LATENCY,
     /** Most output tokens a second first. */
-    THROUGHPUT
+    THROUGHPUT,
+    /**
+     * Drawn at random for each request, weighted by configuration, price and recent error rate;
+     * a model's default only, never a request's.
+     */
+    WEIGHTED
   }
 
   public static final ProviderPreferences NONE =

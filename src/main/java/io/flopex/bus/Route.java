@@ -9,7 +9,8 @@ import java.util.Set;
  * call may take before its caller stops waiting for the provider's reply; {@code firstByteMs}
  * how long a stream may take to produce its first content; {@code idleMs} how long a stream may
  * stay paused for a client that does not read. {@code parameters} are the request parameters the
- * endpoint declares it supports (canonical names, empty when it declares none).
+ * endpoint declares it supports (canonical names, empty when it declares none) and {@code
+ * weight} its configured weight for the {@code weighted} strategy.
  */
 public record Route(
     String provider,
@@ -19,11 +20,12 @@ public record Route(
     long callTimeoutMs,
     long firstByteMs,
     long idleMs,
-    Set<String> parameters) {
+    Set<String> parameters,
+    double weight) {
 
-  /** An endpoint that declares no parameters. */
+  /** An endpoint that declares no parameters, with the default weight. */
   public Route(String provider, ProviderKind kind, String upstreamModel, Pricing pricing,
       long callTimeoutMs, long firstByteMs, long idleMs) {
-    this(provider, kind, upstreamModel, pricing, callTimeoutMs, firstByteMs, idleMs, Set.of());
+    this(provider, kind, upstreamModel, pricing, callTimeoutMs, firstByteMs, idleMs, Set.of(), 1);
   }
 }

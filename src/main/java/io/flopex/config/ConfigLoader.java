@@ -278,8 +278,8 @@ public final class ConfigLoader {
         strategy = ModelConfig.Strategy.valueOf(
             stringValue(m, key + ".strategy", "ordered").toUpperCase(java.util.Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new ConfigException(key + ".strategy: must be ordered, price, latency or"
-            + " throughput");
+        throw new ConfigException(key + ".strategy: must be ordered, price, latency,"
+            + " throughput or weighted");
       }
       String id = requiredString(m, key + ".id");
       if (!ids.add(id)) {
@@ -291,10 +291,12 @@ public final class ConfigLoader {
         throw new ConfigException(key + ".endpoints: a model needs at least one endpoint");
       }
       List<EndpointConfig> endpoints = new ArrayList<>();
+      boolean hasWeights = false;
       for (int j = 0; j < eps.size(); j++) {
         String ek = key + ".endpoints[" + j + "]";
         JsonObject e = element(eps, j, ek);
-        known(e, ek + ".", Set.of("provider", "upstreamModel", "pricing", "parameters"));
+        known(e, ek + ".", Set.of("provider", "upstreamModel", "pricing", "parameters",
+            "weight"));
         String provider = requiredString(e, ek + ".provider");
         if (!declaredProviders.contains(provider)) {
           throw new ConfigException(ek + ".provider: no provider with id '" + provider + "'");
@@ -302,9 +304,15 @@ public final class ConfigLoader {
         String upstreamModel = requiredString(e, ek + ".upstreamModel");
         Pricing pricing = pricing(e, ek + ".pricing");
         Set<String> parameters = parameters(e, ek + ".parameters");
+        double weight = weight(e, ek + ".weight");
         if (providerIds.contains(provider)) {
-          endpoints.add(new EndpointConfig(provider, upstreamModel, pricing, parameters));
+          endpoints.add(new EndpointConfig(provider, upstreamModel, pricing, parameters, weight));
         }
+        hasWeights |= e.containsKey("weight");
+      }
+      if (hasWeights && strategy != ModelConfig.Strategy.WEIGHTED) {
+        LOG.warn("Model {}: endpoint weights are read only by the weighted strategy, not by {}",
+            id, strategy.name().toLowerCase(java.util.Locale.ROOT));
       }
       if (endpoints.isEmpty()) {
         LOG.warn("Model {} skipped: none of its providers is configured with a key", id);
@@ -354,6 +362,30 @@ public final class ConfigLoader {
       names.add(canonical);
     }
     return Set.copyOf(names);
+  }
+
+  /** No endpoint needs a million times another's traffic; a larger number is a typo. */
+  private double weight(JsonObject endpoint, String key) {
+    Object raw = endpoint.getValue("weight");
+    if (raw == null) {
+      return 1;
+    }
+    double weight;
+    if (raw instanceof Number n) {
+      weight = n.doubleValue();
+    } else if (raw instanceof String s && substitute(s) != null) {
+      try {
+        weight = Double.parseDouble(substitute(s).trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key + ": '" + s + "' is not a number");
+      }
+    } else {
+      throw new ConfigException(key + ": must be a number");
+    }
+    if (!(weight >= 0 && weight <= 1_000_000)) {
+      throw new ConfigException(key + ": " + raw + " is outside 0..1000000");
+    }
+    return weight;
   }
 
   private static long microsPerMillion(JsonObject p, String key, boolean required) {

@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * A model as clients name it, with its endpoints in order of preference and the order they are
  * tried in when the request does not say: as listed ({@code ordered}), cheapest first ({@code
- * price}), or by this node's recent measurements ({@code latency}, {@code throughput}).
+ * price}), by this node's recent measurements ({@code latency}, {@code throughput}), or drawn at
+ * random for each request in proportion to each endpoint's weight ({@code weighted}).
  */
 public record ModelConfig(
     String id,
@@ -18,7 +19,8 @@ public record ModelConfig(
     ORDERED,
     PRICE,
     LATENCY,
-    THROUGHPUT
+    THROUGHPUT,
+    WEIGHTED
   }
 
   public ModelConfig(String id, long contextLength, List<EndpointConfig> endpoints) {

@@ -137,8 +137,8 @@ public final class Cooldowns {
   /**
    * The plan without resting endpoints, noting when the first of those recovers, and with
    * endpoints low on budget moved after the others in proportion to how little they have left, so
-   * that 429s stay the exception. Applied after any measured order, which would otherwise undo
-   * it.
+   * that 429s stay the exception. Applied after any measured or drawn order, which would
+   * otherwise undo it.
    */
   public RoutePlan apply(RoutePlan plan, long nowMillis) {
     List<Route> ready = new ArrayList<>(plan.routes().size());

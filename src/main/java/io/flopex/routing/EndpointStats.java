@@ -10,6 +10,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * Moving averages of each endpoint's recent traffic: latency, time to first byte, output tokens
@@ -21,6 +23,17 @@ import java.util.Map;
 public final class EndpointStats {
 
   static final double ALPHA = 0.2;
+
+  private final RandomGenerator random;
+
+  public EndpointStats() {
+    this(new SplittableRandom());
+  }
+
+  /** With the randomness the {@code weighted} order is drawn from. */
+  public EndpointStats(RandomGenerator random) {
+    this.random = random;
+  }
 
   /** One endpoint's averages; a negative value was never measured. */
   static final class Stat {
@@ -90,11 +103,16 @@ public final class EndpointStats {
 
   /**
    * The plan ordered by the measure the request asked for; endpoints never measured keep their
-   * order after those that were.
+   * order after those that were. {@link HealthSort#WEIGHTED} draws a new order each time (see
+   * {@link WeightedOrder}).
    */
   public RoutePlan sort(RoutePlan plan, HealthSort sort) {
     if (sort == HealthSort.NONE || plan.routes().size() < 2) {
       return plan;
+    }
+    if (sort == HealthSort.WEIGHTED) {
+      return plan.with(List.copyOf(WeightedOrder.draw(plan.routes(), this::errorRate, random)),
+          plan.coolingUntilMillis());
     }
     List<Route> routes = new ArrayList<>(plan.routes());
     Comparator<Route> order = Comparator.comparingDouble(route -> {

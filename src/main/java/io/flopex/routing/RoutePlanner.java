@@ -16,8 +16,9 @@ import java.util.Map;
 
 /**
  * Builds the ordered list of endpoints for a model. Endpoints are tried in the order the
- * configuration lists them; each appears once, so an endpoint that failed is never tried again
- * within the same request.
+ * configuration lists them, or cheapest first for the {@code price} strategy; measured and drawn
+ * orders are applied later, by {@link EndpointStats}. Each endpoint appears once, so an endpoint
+ * that failed is never tried again within the same request.
  */
 public final class RoutePlanner {
 
@@ -34,7 +35,7 @@ public final class RoutePlanner {
         routes.add(new Route(provider.id(), provider.kind(), endpoint.upstreamModel(),
             endpoint.pricing(), provider.timeouts().connectMs() + provider.timeouts().responseMs(),
             provider.timeouts().firstByteMs(), provider.timeouts().idleMs(),
-            endpoint.parameters()));
+            endpoint.parameters(), endpoint.weight()));
       }
       if (model.strategy() == ModelConfig.Strategy.PRICE) {
         routes.sort(Comparator.comparingLong(
@@ -43,6 +44,7 @@ public final class RoutePlanner {
       ProviderPreferences.HealthSort measured = switch (model.strategy()) {
         case LATENCY -> ProviderPreferences.HealthSort.LATENCY;
         case THROUGHPUT -> ProviderPreferences.HealthSort.THROUGHPUT;
+        case WEIGHTED -> ProviderPreferences.HealthSort.WEIGHTED;
         default -> ProviderPreferences.HealthSort.NONE;
       };
       plans.put(model.id(), new RoutePlan(model.id(), List.copyOf(routes), maxAttempts, true,

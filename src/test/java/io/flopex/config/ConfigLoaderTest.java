@@ -3,6 +3,7 @@ package io.flopex.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flopex.testing.LogCapture;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -558,6 +559,59 @@ class ConfigLoaderTest {
     void aParameterThatIsNotTextNamesTheKey() {
       assertConfigError(withParameters(new JsonArray().add(1)),
           "models[0].endpoints[0].parameters[0]");
+    }
+  }
+
+  @Nested
+  class Weights {
+
+    private JsonObject withWeight(Object weight) {
+      return doc(List.of(provider("groq", KEY)), List.of(model("m",
+          endpoint("groq", 1, 1).put("weight", weight)).put("strategy", "weighted")));
+    }
+
+    @Test
+    void weightDefaultsToOne() {
+      FlopexConfig config = load(doc(List.of(provider("groq", KEY)),
+          List.of(model("m", endpoint("groq", 1, 1)))));
+
+      assertThat(config.models().get(0).endpoints().get(0).weight()).isEqualTo(1.0);
+    }
+
+    @Test
+    void weightAndWeightedStrategyAreRead() {
+      FlopexConfig config = load(withWeight(2.5));
+
+      assertThat(config.models().get(0).strategy()).isEqualTo(ModelConfig.Strategy.WEIGHTED);
+      assertThat(config.models().get(0).endpoints().get(0).weight()).isEqualTo(2.5);
+    }
+
+    @Test
+    void aZeroWeightIsAllowed() {
+      assertThat(load(withWeight(0)).models().get(0).endpoints().get(0).weight()).isZero();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-1", "heavy", "2000000"})
+    void aWeightOutOfRangeOrNotANumberNamesTheKey(String weight) {
+      assertConfigError(withWeight(weight), "models[0].endpoints[0].weight");
+    }
+
+    @Test
+    void weightsOnAModelThatIsNotWeightedAreLoadedWithAWarning() {
+      JsonObject doc = doc(List.of(provider("groq", KEY)),
+          List.of(model("m", endpoint("groq", 1, 1).put("weight", 2))));
+
+      try (LogCapture logs = LogCapture.debug()) {
+        assertThat(load(doc).models().get(0).endpoints().get(0).weight()).isEqualTo(2.0);
+        assertThat(logs.text()).contains("Model m: endpoint weights are read only by the"
+            + " weighted strategy, not by ordered");
+      }
+    }
+
+    @Test
+    void aWeightThatIsNotANumberNamesTheKey() {
+      assertConfigError(withWeight(new JsonArray()), "models[0].endpoints[0].weight");
     }
   }
 

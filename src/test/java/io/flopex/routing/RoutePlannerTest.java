@@ -111,6 +111,14 @@ class RoutePlannerTest {
   }
 
   @Test
+  void aModelCanBeConfiguredToDrawItsOrderByWeight() {
+    RoutePlan plan = planner("weighted").plan(new RouteRequest("m"));
+
+    assertThat(plan.defaultSort()).isEqualTo(ProviderPreferences.HealthSort.WEIGHTED);
+    assertThat(plan.routes()).extracting(Route::weight).containsOnly(1.0);
+  }
+
+  @Test
   void anUnknownStrategyIsAConfigurationError() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> planner("random"))
         .hasMessageStartingWith("models[0].strategy:");

@@ -141,6 +141,17 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Sets the default strategy of a model declared earlier. */
+    public Builder strategy(String modelId, String strategy) {
+      for (Object m : models) {
+        JsonObject model = (JsonObject) m;
+        if (model.getString("id").equals(modelId)) {
+          model.put("strategy", strategy);
+        }
+      }
+      return this;
+    }
+
     /** Sets a key of the endpoint of a model declared earlier that a provider serves. */
     public Builder endpoint(String modelId, String providerId, String key, Object value) {
       for (Object m : models) {
