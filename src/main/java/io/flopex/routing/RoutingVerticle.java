@@ -44,7 +44,7 @@ public final class RoutingVerticle extends VerticleBase {
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   /** Below this fraction of budget left, a node tells the others how much remains. */
-  static final double SHARE_CAPACITY_BELOW = 0.25;
+  static final double SHARE_CAPACITY_BELOW = Cooldowns.LOW_CAPACITY;
   /** A change in the budget left smaller than this is not worth telling the others. */
   static final double SHARE_CAPACITY_STEP = 0.02;
 
