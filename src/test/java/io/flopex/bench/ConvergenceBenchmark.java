@@ -106,7 +106,10 @@ class ConvergenceBenchmark {
           + " (" + Runtime.getRuntime().availableProcessors() + " cores, Java "
           + System.getProperty("java.version") + ")\n"
           + "  every node stopped routing to the provider: " + summary(all) + "\n"
-          + "  the other nodes, which never called it:     " + summary(others) + "\n";
+          + "  the other nodes, which never called it:     " + summary(others) + "\n"
+          + "  joining (clustered Vert.x built and joined), node by node: "
+          + cluster.joinNanos().stream().map(n -> String.format("%.0f ms", n / 1e6)).toList()
+          + "\n";
       System.out.print(report);
       Files.writeString(Path.of("target", "convergence.txt"), report, StandardCharsets.UTF_8);
     } finally {

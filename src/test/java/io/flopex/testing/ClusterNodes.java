@@ -24,6 +24,12 @@ public final class ClusterNodes implements AutoCloseable {
   private final String databaseUrl = TestPostgres.newDatabaseUrl();
   private final List<Vertx> vertxes = new ArrayList<>();
   private final List<Gateway> gateways = new ArrayList<>();
+  private final List<Long> joinNanos = new ArrayList<>();
+
+  /** How long each node took to build its clustered Vert.x instance and join, in order. */
+  public List<Long> joinNanos() {
+    return joinNanos;
+  }
 
   public FlopexConfig.Cluster config() {
     return new FlopexConfig.Cluster(true, name, "127.0.0.1", basePort,
@@ -44,7 +50,9 @@ public final class ClusterNodes implements AutoCloseable {
 
   /** Starts one more node, configured by {@code setup} on top of the shared cluster settings. */
   public Gateway start(UnaryOperator<Gateway.Builder> setup) {
+    long started = System.nanoTime();
     Vertx vertx = Sync.await(Clustering.vertx(config()));
+    joinNanos.add(System.nanoTime() - started);
     vertxes.add(vertx);
     FlopexConfig.Cluster c = config();
     Gateway gateway = setup.apply(Gateway.builder(vertx).database(databaseUrl)
