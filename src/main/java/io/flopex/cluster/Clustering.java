@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * <p>Members find each other over TCP-IP at the addresses in {@code cluster.members} (multicast
  * only when asked for). Without members, a node looks for others on its own host, so that
  * several nodes started on one machine form a cluster by themselves; each takes the first free
- * Hazelcast port from {@code cluster.port} on, and a random free port for the event bus.
+ * Hazelcast port from {@code cluster.port} on, and for the event bus {@code cluster.eventBusPort},
+ * or a free port when that is 0.
  *
  * <p>An operator who needs full control sets the {@code vertx.hazelcast.config} system property
  * to a Hazelcast XML file; its network section is then used as written.
@@ -60,7 +61,7 @@ public final class Clustering {
     if (cluster.host() != null || cluster.members().isEmpty()) {
       options.getEventBusOptions().setHost(host);
     }
-    options.getEventBusOptions().setPort(0);
+    options.getEventBusOptions().setPort(cluster.eventBusPort());
     long started = System.nanoTime();
     return Vertx.builder()
         .with(options)

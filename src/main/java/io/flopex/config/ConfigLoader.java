@@ -51,7 +51,7 @@ public final class ConfigLoader {
     known(object(object(doc, "routing"), "breaker"), "routing.breaker.",
         Set.of("failures", "windowMs", "resetMs"));
     known(object(doc, "cluster"), "cluster.",
-        Set.of("enabled", "name", "host", "port", "members", "multicast"));
+        Set.of("enabled", "name", "host", "port", "members", "multicast", "eventBusPort"));
     known(object(doc, "bridge"), "bridge.", Set.of("enabled", "host", "port"));
     known(object(doc, "usage"), "usage.", Set.of("batchSize", "flushIntervalMs", "maxPending"));
     known(object(doc, "retention"), "retention.", Set.of("usageDays", "intervalMinutes"));
@@ -152,7 +152,8 @@ public final class ConfigLoader {
     return new FlopexConfig.Cluster(enabled,
         stringValue(cluster, "cluster.name", off.name()), host,
         intValue(cluster, "cluster.port", off.port(), 1, 65535), List.copyOf(members),
-        booleanValue(cluster, "cluster.multicast", false));
+        booleanValue(cluster, "cluster.multicast", false),
+        intValue(cluster, "cluster.eventBusPort", 0, 0, 65535));
   }
 
   /** A member address: a host, or a host and one port; Hazelcast refuses port ranges. */

@@ -59,12 +59,19 @@ public record FlopexConfig(
   /**
    * Joining a Vert.x cluster through Hazelcast. {@code host} is the address this node binds and
    * advertises (null: let Hazelcast choose an interface); {@code port} the first Hazelcast port
-   * tried, counting up when taken; {@code members} the TCP-IP addresses of other nodes.
+   * tried, counting up when taken; {@code members} the TCP-IP addresses of other nodes;
+   * {@code eventBusPort} the event bus's TCP port (0: a free one).
    */
   public record Cluster(boolean enabled, String name, String host, int port,
-      List<String> members, boolean multicast) {
+      List<String> members, boolean multicast, int eventBusPort) {
 
-    public static final Cluster OFF = new Cluster(false, "flopex", null, 5701, List.of(), false);
+    public static final Cluster OFF =
+        new Cluster(false, "flopex", null, 5701, List.of(), false, 0);
+
+    public Cluster(boolean enabled, String name, String host, int port, List<String> members,
+        boolean multicast) {
+      this(enabled, name, host, port, members, multicast, 0);
+    }
   }
 
   /** The read-only TCP event-bus bridge for metrics consumers; off unless enabled. */
