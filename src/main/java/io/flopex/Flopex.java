@@ -1,5 +1,6 @@
 package io.flopex;
 
+import io.flopex.billing.BillingVerticle;
 import io.flopex.bus.Addresses;
 import io.flopex.bus.LocalCodec;
 import io.flopex.config.FlopexConfig;
@@ -9,6 +10,8 @@ import io.flopex.db.AccountStore;
 import io.flopex.db.Database;
 import io.flopex.db.Migrations;
 import io.flopex.db.UsageStore;
+import io.flopex.db.Wallet;
+import io.flopex.ingress.Billing;
 import io.flopex.ingress.ApiKeyAuth;
 import io.flopex.ingress.IngressVerticle;
 import io.flopex.ingress.Readiness;
@@ -113,11 +116,16 @@ public final class Flopex {
     List<String> ids = new ArrayList<>();
     AccountStore accounts = new AccountStore(pool);
     UsageStore usage = new UsageStore(pool);
-    Services services =
-        new Services(config, pool, accounts, usage, new ApiKeyAuth(accounts), readiness);
+    Wallet wallet = new Wallet(pool);
+    Services services = new Services(config, pool, accounts, usage, new ApiKeyAuth(accounts),
+        readiness, wallet,
+        config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null);
     RetentionVerticle retention = new RetentionVerticle(usage, config.retention(), clock);
     Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
         .compose(v -> deployOne(vertx, ids, retention))
+        .compose(v -> config.billing().enabled()
+            ? deployOne(vertx, ids, new BillingVerticle(wallet, config.billing()))
+            : Future.<Void>succeededFuture())
         .compose(v -> deployOne(vertx, ids, new RoutingVerticle(config, clock)));
     for (ProviderConfig provider : config.providers()) {
       chain = chain.compose(v -> deployOne(vertx, ids,

@@ -13,6 +13,8 @@ public enum Failure {
   NOT_FOUND(404, "invalid_request_error", "not_found"),
   MODEL_NOT_FOUND(404, "invalid_request_error", "model_not_found"),
   METHOD_NOT_ALLOWED(405, "invalid_request_error", "method_not_allowed"),
+  /** The account's wallet does not cover the request's worst-case cost. */
+  INSUFFICIENT_CREDITS(402, "insufficient_quota", "insufficient_credits"),
   REQUEST_TIMEOUT(408, "invalid_request_error", "request_timeout"),
   BODY_TOO_LARGE(413, "invalid_request_error", "request_too_large"),
   UNSUPPORTED_MEDIA_TYPE(415, "invalid_request_error", "unsupported_media_type"),
@@ -28,6 +30,8 @@ public enum Failure {
   /** The client stopped reading a stream for longer than the provider's idle timeout. */
   CLIENT_TOO_SLOW(408, "invalid_request_error", "client_too_slow"),
   NOT_READY(503, "server_error", "not_ready"),
+  /** The wallet could not be reached; the request was refused rather than sent unpaid. */
+  BILLING_UNAVAILABLE(503, "server_error", "billing_unavailable"),
   INTERNAL(500, "server_error", "internal_error");
 
   private final int status;

@@ -42,7 +42,7 @@ public final class ConfigLoader {
 
   public FlopexConfig load(JsonObject doc) {
     known(doc, "", Set.of("server", "database", "dataDir", "adminToken", "routing", "usage",
-        "retention", "cluster", "bridge", "providers", "models"));
+        "retention", "cluster", "bridge", "billing", "providers", "models"));
     known(object(doc, "server"), "server.", Set.of("host", "port", "maxBodyBytes",
         "bodyTimeoutMs", "maxSseEventBytes", "instances", "shutdownGraceMs"));
     known(object(doc, "database"), "database.", Set.of("url", "poolSize"));
@@ -53,6 +53,8 @@ public final class ConfigLoader {
     known(object(doc, "cluster"), "cluster.",
         Set.of("enabled", "name", "host", "port", "members", "multicast", "eventBusPort"));
     known(object(doc, "bridge"), "bridge.", Set.of("enabled", "host", "port"));
+    known(object(doc, "billing"), "billing.",
+        Set.of("enabled", "reservationTimeoutMinutes", "defaultMaxOutputTokens"));
     known(object(doc, "usage"), "usage.", Set.of("batchSize", "flushIntervalMs", "maxPending"));
     known(object(doc, "retention"), "retention.", Set.of("usageDays", "intervalMinutes"));
     JsonObject server = object(doc, "server");
@@ -117,7 +119,7 @@ public final class ConfigLoader {
     List<ModelConfig> models = models(doc, providers);
     return new FlopexConfig(serverConfig, databaseConfig, dataDir, adminToken, routingConfig,
         usageConfig, retentionConfig, cluster(object(doc, "cluster")),
-        bridge(object(doc, "bridge")), providers, models);
+        bridge(object(doc, "bridge")), billing(object(doc, "billing")), providers, models);
   }
 
   private FlopexConfig.Cluster cluster(JsonObject cluster) {
@@ -170,6 +172,15 @@ public final class ConfigLoader {
       throw new ConfigException(key + ": '" + value + "' must be a host or host:port");
     }
     return value;
+  }
+
+  private FlopexConfig.Billing billing(JsonObject billing) {
+    FlopexConfig.Billing off = FlopexConfig.Billing.OFF;
+    return new FlopexConfig.Billing(booleanValue(billing, "billing.enabled", false),
+        longValue(billing, "billing.reservationTimeoutMinutes",
+            off.reservationTimeoutMs() / 60_000, 1, 10_080) * 60_000,
+        longValue(billing, "billing.defaultMaxOutputTokens", off.defaultMaxOutputTokens(), 1,
+            10_000_000));
   }
 
   private FlopexConfig.Bridge bridge(JsonObject bridge) {

@@ -14,6 +14,7 @@ public record FlopexConfig(
     Retention retention,
     Cluster cluster,
     Bridge bridge,
+    Billing billing,
     List<ProviderConfig> providers,
     List<ModelConfig> models) {
 
@@ -72,6 +73,18 @@ public record FlopexConfig(
         boolean multicast) {
       this(enabled, name, host, port, members, multicast, 0);
     }
+  }
+
+  /**
+   * Prepaid wallets. With {@code enabled}, every request reserves its worst-case cost from the
+   * account's wallet before it is sent, and is refused with 402 when the wallet does not cover
+   * it. A reservation still open after {@code reservationTimeoutMs} belonged to a node that
+   * stopped without settling it, and is released. {@code defaultMaxOutputTokens} is the output
+   * assumed for a request that sets no limit, on a model with no {@code maxOutputTokens}.
+   */
+  public record Billing(boolean enabled, long reservationTimeoutMs, long defaultMaxOutputTokens) {
+
+    public static final Billing OFF = new Billing(false, 3_600_000, 4096);
   }
 
   /** The read-only TCP event-bus bridge for metrics consumers; off unless enabled. */

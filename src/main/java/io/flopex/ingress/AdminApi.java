@@ -1,6 +1,7 @@
 package io.flopex.ingress;
 
 import io.flopex.bus.Addresses;
+import io.flopex.db.Wallet;
 import io.flopex.bus.Failure;
 import io.flopex.db.ApiKeys;
 import io.vertx.core.Future;
@@ -23,6 +24,8 @@ final class AdminApi {
 
   private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
   private static final int MAX_USAGE_ROWS = 1000;
+  /** A million dollars: far above any honest hand adjustment, far below overflow. */
+  private static final long MAX_ADJUSTMENT_MICROS = 1_000_000_000_000L;
   private static final long QUERY_TIMEOUT_MS = 10_000;
 
   private final Services services;
@@ -40,6 +43,44 @@ final class AdminApi {
     router.delete("/admin/v1/keys/:id").handler(this::revokeKey);
     router.get("/admin/v1/usage").handler(this::usage);
     router.get("/admin/v1/endpoints").handler(this::endpoints);
+    router.get("/admin/v1/accounts/:id").handler(this::account);
+    router.post("/admin/v1/accounts/:id/credits").handler(bodyTimeout).handler(body)
+        .handler(this::credit);
+  }
+
+  /** The account with its balance and what requests in flight have set aside. */
+  private void account(RoutingContext ctx) {
+    UUID account = uuid(ctx.pathParam("id"), "id");
+    reply(ctx, services.wallet().balance(account).compose(found -> found != null
+        ? Future.succeededFuture(found)
+        : Future.failedFuture(new ApiError(Failure.NOT_FOUND, "No account with id '" + account
+            + "'.", "id"))), 200);
+  }
+
+  /** Moves a wallet by hand, with a reason kept in the ledger: a credit, or a negative fix. */
+  private void credit(RoutingContext ctx) {
+    UUID account = uuid(ctx.pathParam("id"), "id");
+    JsonObject body = object(ctx);
+    Object amount = body.getValue("amount_micros");
+    if (!(amount instanceof Integer || amount instanceof Long) || ((Number) amount).longValue() == 0
+        || Math.abs(((Number) amount).longValue()) > MAX_ADJUSTMENT_MICROS) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'amount_micros' must be a non-zero whole"
+          + " number of micro-USD, at most " + MAX_ADJUSTMENT_MICROS + " either way.",
+          "amount_micros");
+    }
+    Object reason = body.getValue("reason");
+    if (!(reason instanceof String r) || r.isBlank() || r.length() > 500
+        || r.chars().anyMatch(Character::isISOControl)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'reason' must be 1 to 500 printable"
+          + " characters; it is kept in the ledger.", "reason");
+    }
+    long micros = ((Number) amount).longValue();
+    reply(ctx, services.wallet().credit(account, Wallet.Kind.ADJUSTMENT, micros, null, r)
+        .compose(balance -> balance != null
+            ? Future.succeededFuture(new JsonObject().put("id", account.toString())
+                .put("amount_micros", micros).put("balance_micros", balance))
+            : Future.failedFuture(new ApiError(Failure.NOT_FOUND, "No account with id '"
+                + account + "'.", "id"))), 201);
   }
 
   /** What this node's routing knows about every endpoint: rests, circuits, budgets, averages. */

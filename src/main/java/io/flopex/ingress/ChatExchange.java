@@ -99,13 +99,19 @@ final class ChatExchange {
   private long windowTooSmall;
   private long firstContentNanos = -1;
   private long contentTimer = -1;
+  /** The wallet, or null when billing is off. */
+  private final Billing billing;
+  /** The worst-case cost set aside in the wallet for this request, once reserved. */
+  private UUID reservation;
 
   ChatExchange(
       Vertx vertx,
       HttpServerResponse response,
       KeyOwner key,
       ChatRequestValidator.Validated request,
-      String requestId) {
+      String requestId,
+      Billing billing) {
+    this.billing = billing;
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.response = response;
@@ -138,6 +144,8 @@ final class ChatExchange {
             fail(new ApiError(Failure.INVALID_REQUEST, "No endpoint of model '"
                 + printable(request.model()) + "' matches the request's provider preferences.",
                 "provider"));
+          } else if (billing != null) {
+            reserve();
           } else {
             next();
           }
@@ -146,6 +154,44 @@ final class ChatExchange {
           LOG.error("Routing did not answer for request {}: {}", requestId, err.getMessage());
           fail(new ApiError(Failure.INTERNAL, "The gateway could not route the request.", null));
         });
+  }
+
+  /**
+   * Sets aside the request's worst-case cost in the account's wallet before anything is sent,
+   * and refuses the request when the wallet does not cover it. A wallet that cannot be reached
+   * refuses too: spending must never outrun the balance.
+   */
+  private void reserve() {
+    long worstCase = billing.worstCaseMicros(request.request(), plan.routes());
+    billing.wallet().reserve(key.accountId(), worstCase, requestId)
+        .onComplete(result -> guard(() -> {
+          if (result.failed()) {
+            LOG.error("Request {}: the wallet could not be reached: {}", requestId,
+                result.cause().getMessage());
+            fail(new ApiError(Failure.BILLING_UNAVAILABLE, "The gateway cannot check this"
+                + " account's balance right now; no provider was called. Retry shortly.",
+                null));
+            return;
+          }
+          UUID id = result.result();
+          if (finished) {
+            // The client left while the reservation was being made.
+            if (id != null) {
+              billing.settle(id, 0, requestId);
+            }
+            return;
+          }
+          if (id == null) {
+            fail(new ApiError(Failure.INSUFFICIENT_CREDITS, "This account's balance does not"
+                + " cover the request's worst-case cost of " + Billing.usd(worstCase)
+                + " USD (its prompt and " + billing.maxOutputTokens(request.request())
+                + " output tokens at the model's highest price). Top up the account, or lower"
+                + " max_tokens.", null));
+            return;
+          }
+          reservation = id;
+          next();
+        }));
   }
 
   /** Every endpoint of the current model failed: move on to the next model the client named. */
@@ -652,6 +698,9 @@ final class ChatExchange {
         request.stream(), outcome, status, List.copyOf(attempts), usage, cost, latencyMs,
         ttfbNanos < 0 ? 0 : ttfbNanos / 1_000_000);
     finished = true;
+    if (reservation != null) {
+      billing.settle(reservation, cost, requestId);
+    }
     bus.send(Addresses.USAGE_RECORD, record, LOCAL);
     LOG.info("request_id={} key_id={} model={} provider={} status={} outcome={} attempts={}"
             + " latency_ms={}", requestId, key.keyId(), printable(request.model()),

@@ -248,7 +248,8 @@ public final class IngressVerticle extends VerticleBase {
     if (!request.warnings().isEmpty()) {
       ctx.response().putHeader("x-flopex-warnings", String.join("; ", request.warnings()));
     }
-    new ChatExchange(vertx, ctx.response(), owner, request, ctx.get(REQUEST_ID)).start();
+    new ChatExchange(vertx, ctx.response(), owner, request, ctx.get(REQUEST_ID),
+        services.billing()).start();
   }
 
   private void models(RoutingContext ctx) {

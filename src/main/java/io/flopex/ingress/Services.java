@@ -3,13 +3,19 @@ package io.flopex.ingress;
 import io.flopex.config.FlopexConfig;
 import io.flopex.db.AccountStore;
 import io.flopex.db.UsageStore;
+import io.flopex.db.Wallet;
 import io.vertx.sqlclient.Pool;
 
-/** What every ingress instance shares: configuration, stores and node state. */
+/**
+ * What every ingress instance shares: configuration, stores and node state. {@code billing} is
+ * null when wallets are off.
+ */
 public record Services(
     FlopexConfig config,
     Pool pool,
     AccountStore accounts,
     UsageStore usage,
     ApiKeyAuth auth,
-    Readiness readiness) {}
+    Readiness readiness,
+    Wallet wallet,
+    Billing billing) {}

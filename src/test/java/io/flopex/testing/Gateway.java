@@ -197,6 +197,12 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Turns prepaid wallets on: every request reserves its worst case first. */
+    public Builder billing() {
+      doc.put("billing", new JsonObject().put("enabled", true));
+      return this;
+    }
+
     /** Sets a key of the top-level {@code bridge} section. */
     public Builder bridge(String key, Object value) {
       JsonObject bridge = doc.getJsonObject("bridge");

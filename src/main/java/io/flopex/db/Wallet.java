@@ -1,0 +1,145 @@
+package io.flopex.db;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.util.UUID;
+
+/**
+ * The prepaid wallet of each account, in PostgreSQL, in integer micro-USD.
+ *
+ * <p>Every change is one SQL statement, so it is atomic on its own and exact across any number
+ * of nodes: the account's row is locked by the update that changes it, and concurrent requests
+ * for the same account queue behind each other for the few microseconds the update takes.
+ *
+ * <ul>
+ *   <li>{@link #reserve} sets aside a request's worst-case cost if the balance, less what other
+ *       requests in flight have set aside, covers it.
+ *   <li>{@link #settle} turns a reservation into a charge of the real cost (which may exceed the
+ *       reservation: the balance may then go below zero, and the account stays refused until
+ *       it is topped up), or releases it when nothing was billable.
+ *   <li>{@link #credit} records a top-up, refund, dispute or manual adjustment.
+ * </ul>
+ *
+ * The balance and the ledger change in the same statement, so they always agree.
+ */
+public final class Wallet {
+
+  /** A ledger entry's kind, as stored. */
+  public enum Kind {
+    TOP_UP("top_up"),
+    CHARGE("charge"),
+    REFUND("refund"),
+    DISPUTE("dispute"),
+    ADJUSTMENT("adjustment");
+
+    private final String stored;
+
+    Kind(String stored) {
+      this.stored = stored;
+    }
+
+    public String stored() {
+      return stored;
+    }
+  }
+
+  private final Pool pool;
+
+  public Wallet(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Sets aside {@code amountMicros} for a request.
+   *
+   * @return the reservation's id, or null when the account's balance does not cover it
+   */
+  public Future<UUID> reserve(UUID accountId, long amountMicros, String requestId) {
+    UUID id = UUID.randomUUID();
+    return pool.preparedQuery("WITH held AS ("
+            + " UPDATE accounts SET reserved_micros = reserved_micros + $2"
+            + " WHERE id = $1 AND balance_micros - reserved_micros >= $2 RETURNING id)"
+            + " INSERT INTO reservations (id, account_id, amount_micros, request_id)"
+            + " SELECT $3, id, $2, $4 FROM held RETURNING id")
+        .execute(Tuple.of(accountId, amountMicros, id, requestId))
+        .map(rows -> rows.size() == 1 ? id : null);
+  }
+
+  /**
+   * Ends a reservation: charges {@code costMicros} (0 releases it without a charge). Settling a
+   * reservation that is already settled or swept changes nothing.
+   *
+   * @return whether this call settled it
+   */
+  public Future<Boolean> settle(UUID reservationId, long costMicros, String requestId) {
+    return pool.preparedQuery("WITH done AS ("
+            + " DELETE FROM reservations WHERE id = $1 RETURNING account_id, amount_micros),"
+            + " account AS ("
+            + " UPDATE accounts SET reserved_micros = accounts.reserved_micros - done.amount_micros,"
+            + " balance_micros = accounts.balance_micros - $2"
+            + " FROM done WHERE accounts.id = done.account_id RETURNING accounts.id),"
+            + " charged AS ("
+            + " INSERT INTO ledger (account_id, kind, amount_micros, request_id)"
+            + " SELECT id, 'charge', -$2, $3 FROM account WHERE $2 > 0 RETURNING id)"
+            + " SELECT count(*) FROM account")
+        .execute(Tuple.of(reservationId, costMicros, requestId))
+        .map(rows -> rows.iterator().next().getLong(0) == 1);
+  }
+
+  /**
+   * Adds a ledger entry and moves the balance by {@code amountMicros} (negative to take).
+   *
+   * @return the new balance, or null when the account does not exist
+   */
+  public Future<Long> credit(UUID accountId, Kind kind, long amountMicros, String externalId,
+      String reason) {
+    return pool.preparedQuery("WITH account AS ("
+            + " UPDATE accounts SET balance_micros = balance_micros + $3 WHERE id = $1"
+            + " RETURNING id, balance_micros),"
+            + " entry AS (INSERT INTO ledger (account_id, kind, amount_micros, external_id, reason)"
+            + " SELECT id, $2, $3, $4, $5 FROM account RETURNING id)"
+            + " SELECT balance_micros FROM account")
+        .execute(Tuple.of(accountId, kind.stored(), amountMicros, externalId, reason))
+        .map(rows -> rows.size() == 1 ? rows.iterator().next().getLong(0) : null);
+  }
+
+  /** The account's balance and what is reserved, or null when it does not exist. */
+  public Future<JsonObject> balance(UUID accountId) {
+    return pool.preparedQuery("SELECT id, email, balance_micros, reserved_micros FROM accounts"
+            + " WHERE id = $1")
+        .execute(Tuple.of(accountId))
+        .map(Wallet::first)
+        .map(row -> row == null ? null : new JsonObject()
+            .put("id", row.getUUID("id").toString())
+            .put("email", row.getString("email"))
+            .put("balance_micros", row.getLong("balance_micros"))
+            .put("reserved_micros", row.getLong("reserved_micros")));
+  }
+
+  /**
+   * Releases reservations older than {@code olderThanSeconds}: their request can no longer be
+   * running (a node stopped without settling them). Nothing is charged for them.
+   *
+   * @return how many were released
+   */
+  public Future<Integer> sweep(long olderThanSeconds) {
+    return pool.preparedQuery("WITH stale AS ("
+            + " DELETE FROM reservations WHERE created_at < now() - make_interval(secs => $1)"
+            + " RETURNING account_id, amount_micros),"
+            + " total AS (SELECT account_id, sum(amount_micros) AS amount, count(*) AS n"
+            + " FROM stale GROUP BY account_id),"
+            + " released AS (UPDATE accounts SET reserved_micros = reserved_micros - total.amount"
+            + " FROM total WHERE accounts.id = total.account_id RETURNING total.n)"
+            + " SELECT coalesce(sum(n), 0) FROM released")
+        .execute(Tuple.of((double) olderThanSeconds))
+        .map(rows -> rows.iterator().next().getLong(0).intValue());
+  }
+
+  private static Row first(RowSet<Row> rows) {
+    return rows.size() == 0 ? null : rows.iterator().next();
+  }
+}

@@ -1,0 +1,108 @@
+package io.flopex.ingress;
+
+import io.flopex.bus.Route;
+import io.flopex.bus.Usage;
+import io.flopex.config.FlopexConfig;
+import io.flopex.config.Pricing;
+import io.flopex.db.Wallet;
+import io.flopex.usage.CostCalculator;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The wallet as the request path uses it: what a request may cost at most, and settling what it
+ * did cost. Present only when {@code billing.enabled}.
+ */
+public final class Billing {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Billing.class);
+  /** Settling is retried this many times before the reservation is left to the sweep. */
+  private static final int SETTLE_TRIES = 3;
+
+  private final Vertx vertx;
+  private final Wallet wallet;
+  private final FlopexConfig.Billing config;
+
+  public Billing(Vertx vertx, Wallet wallet, FlopexConfig.Billing config) {
+    this.vertx = vertx;
+    this.wallet = wallet;
+    this.config = config;
+  }
+
+  public Wallet wallet() {
+    return wallet;
+  }
+
+  /** The output limit the request set, or the configured default when it set none. */
+  long maxOutputTokens(JsonObject request) {
+    for (String field : new String[] {"max_completion_tokens", "max_tokens",
+        "max_output_tokens"}) {
+      if (request.getValue(field) instanceof Number n && n.longValue() > 0) {
+        return n.longValue();
+      }
+    }
+    return config.defaultMaxOutputTokens();
+  }
+
+  /**
+   * The most the request can cost on any of these endpoints: its prompt, counted generously at
+   * one token per three characters, at the highest prompt or cache-write price, plus its output
+   * limit at the highest completion or reasoning price.
+   */
+  long worstCaseMicros(JsonObject request, List<Route> routes) {
+    long promptPrice = 0;
+    long outputPrice = 0;
+    for (Route route : routes) {
+      Pricing p = route.pricing();
+      promptPrice = Math.max(promptPrice, Math.max(p.promptPerMillion(),
+          p.cacheWritePerMillion()));
+      outputPrice = Math.max(outputPrice, Math.max(p.completionPerMillion(),
+          p.reasoningPerMillion()));
+    }
+    long promptTokens = (promptChars(request) + 2) / 3;
+    return CostCalculator.costMicros(
+        new Usage(promptTokens, maxOutputTokens(request), 0, 0, true),
+        new Pricing(promptPrice, outputPrice, promptPrice, promptPrice, outputPrice));
+  }
+
+  private static long promptChars(JsonObject request) {
+    long chars = 0;
+    for (String field : new String[] {"messages", "system", "tools", "input", "instructions"}) {
+      Object value = request.getValue(field);
+      if (value instanceof String s) {
+        chars += s.length();
+      } else if (value instanceof JsonArray || value instanceof JsonObject) {
+        chars += value.toString().length();
+      }
+    }
+    return chars;
+  }
+
+  /** Charges the real cost against the reservation, retrying a few times on database errors. */
+  void settle(UUID reservation, long costMicros, String requestId) {
+    settle(reservation, costMicros, requestId, 1);
+  }
+
+  private void settle(UUID reservation, long costMicros, String requestId, int attempt) {
+    wallet.settle(reservation, costMicros, requestId).onFailure(err -> {
+      if (attempt < SETTLE_TRIES) {
+        vertx.setTimer(200L * attempt, id -> settle(reservation, costMicros, requestId,
+            attempt + 1));
+      } else {
+        LOG.error("Request {}: could not charge {} micro-USD ({}); its reservation is released"
+            + " by the sweep without a charge", requestId, costMicros, err.getMessage());
+      }
+    });
+  }
+
+  /** Micro-USD as a dollar amount for messages, e.g. {@code 0.0125}. */
+  static String usd(long micros) {
+    return BigDecimal.valueOf(micros, 6).stripTrailingZeros().toPlainString();
+  }
+}
