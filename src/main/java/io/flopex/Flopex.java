@@ -10,6 +10,7 @@ import io.flopex.db.AccountStore;
 import io.flopex.db.Database;
 import io.flopex.db.Migrations;
 import io.flopex.db.UsageStore;
+import io.flopex.db.StripeStore;
 import io.flopex.db.Wallet;
 import io.flopex.ingress.Billing;
 import io.flopex.ingress.ApiKeyAuth;
@@ -119,7 +120,8 @@ public final class Flopex {
     Wallet wallet = new Wallet(pool);
     Services services = new Services(config, pool, accounts, usage, new ApiKeyAuth(accounts),
         readiness, wallet,
-        config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null);
+        config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null,
+        new StripeStore(pool));
     RetentionVerticle retention = new RetentionVerticle(usage, config.retention(), clock);
     Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
         .compose(v -> deployOne(vertx, ids, retention))

@@ -42,7 +42,7 @@ public final class ConfigLoader {
 
   public FlopexConfig load(JsonObject doc) {
     known(doc, "", Set.of("server", "database", "dataDir", "adminToken", "routing", "usage",
-        "retention", "cluster", "bridge", "billing", "providers", "models"));
+        "retention", "cluster", "bridge", "billing", "stripe", "providers", "models"));
     known(object(doc, "server"), "server.", Set.of("host", "port", "maxBodyBytes",
         "bodyTimeoutMs", "maxSseEventBytes", "instances", "shutdownGraceMs"));
     known(object(doc, "database"), "database.", Set.of("url", "poolSize"));
@@ -53,6 +53,8 @@ public final class ConfigLoader {
     known(object(doc, "cluster"), "cluster.",
         Set.of("enabled", "name", "host", "port", "members", "multicast", "eventBusPort"));
     known(object(doc, "bridge"), "bridge.", Set.of("enabled", "host", "port"));
+    known(object(doc, "stripe"), "stripe.",
+        Set.of("secretKey", "webhookSecret", "apiBase", "successUrl", "cancelUrl"));
     known(object(doc, "billing"), "billing.",
         Set.of("enabled", "reservationTimeoutMinutes", "defaultMaxOutputTokens"));
     known(object(doc, "usage"), "usage.", Set.of("batchSize", "flushIntervalMs", "maxPending"));
@@ -119,7 +121,7 @@ public final class ConfigLoader {
     List<ModelConfig> models = models(doc, providers);
     return new FlopexConfig(serverConfig, databaseConfig, dataDir, adminToken, routingConfig,
         usageConfig, retentionConfig, cluster(object(doc, "cluster")),
-        bridge(object(doc, "bridge")), billing(object(doc, "billing")), providers, models);
+        bridge(object(doc, "bridge")), billing(object(doc, "billing")), stripe(object(doc, "stripe")), providers, models);
   }
 
   private FlopexConfig.Cluster cluster(JsonObject cluster) {
@@ -172,6 +174,18 @@ public final class ConfigLoader {
       throw new ConfigException(key + ": '" + value + "' must be a host or host:port");
     }
     return value;
+  }
+
+  private FlopexConfig.Stripe stripe(JsonObject stripe) {
+    FlopexConfig.Stripe off = FlopexConfig.Stripe.OFF;
+    String apiBase = stringValue(stripe, "stripe.apiBase", off.apiBase());
+    baseUrl(apiBase, "stripe.apiBase");
+    return new FlopexConfig.Stripe(
+        nonBlank(stringValue(stripe, "stripe.secretKey", null)),
+        nonBlank(stringValue(stripe, "stripe.webhookSecret", null)),
+        apiBase.endsWith("/") ? apiBase.substring(0, apiBase.length() - 1) : apiBase,
+        nonBlank(stringValue(stripe, "stripe.successUrl", null)),
+        nonBlank(stringValue(stripe, "stripe.cancelUrl", null)));
   }
 
   private FlopexConfig.Billing billing(JsonObject billing) {

@@ -15,6 +15,7 @@ public record FlopexConfig(
     Cluster cluster,
     Bridge bridge,
     Billing billing,
+    Stripe stripe,
     List<ProviderConfig> providers,
     List<ModelConfig> models) {
 
@@ -85,6 +86,23 @@ public record FlopexConfig(
   public record Billing(boolean enabled, long reservationTimeoutMs, long defaultMaxOutputTokens) {
 
     public static final Billing OFF = new Billing(false, 3_600_000, 4096);
+  }
+
+  /**
+   * Stripe: the secret API key (for Checkout Sessions), the webhook endpoint's signing secret,
+   * the API base URL (Stripe's own unless pointed elsewhere, e.g. at a test double), and where
+   * Checkout sends the buyer back. Unset secrets turn the matching feature off.
+   */
+  public record Stripe(String secretKey, String webhookSecret, String apiBase, String successUrl,
+      String cancelUrl) {
+
+    public static final Stripe OFF = new Stripe(null, null, "https://api.stripe.com", null, null);
+
+    @Override
+    public String toString() {
+      return "Stripe[checkout=" + (secretKey != null) + ", webhooks=" + (webhookSecret != null)
+          + "]";
+    }
   }
 
   /** The read-only TCP event-bus bridge for metrics consumers; off unless enabled. */

@@ -65,10 +65,16 @@ public final class IngressVerticle extends VerticleBase {
     router.route().handler(this::requestId);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
     router.get("/health/ready").handler(this::ready);
-    router.route().handler(this::authenticate);
-
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes());
     BodyTimeoutHandler bodyTimeout = new BodyTimeoutHandler(vertx, config.server().bodyTimeoutMs());
+    if (config.stripe().webhookSecret() != null) {
+      // Authenticated by its signature, not by a key.
+      router.post("/webhooks/stripe").handler(bodyTimeout).handler(body)
+          .handler(new StripeWebhook(config.stripe().webhookSecret(),
+              services.stripe())::handle);
+    }
+    router.route().handler(this::authenticate);
+
     for (String path : new String[] {"/v1/chat/completions", "/chat/completions"}) {
       router.post(path).handler(bodyTimeout).handler(body).handler(this::chat);
     }

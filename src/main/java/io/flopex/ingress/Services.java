@@ -3,6 +3,7 @@ package io.flopex.ingress;
 import io.flopex.config.FlopexConfig;
 import io.flopex.db.AccountStore;
 import io.flopex.db.UsageStore;
+import io.flopex.db.StripeStore;
 import io.flopex.db.Wallet;
 import io.vertx.sqlclient.Pool;
 
@@ -18,4 +19,5 @@ public record Services(
     ApiKeyAuth auth,
     Readiness readiness,
     Wallet wallet,
-    Billing billing) {}
+    Billing billing,
+    StripeStore stripe) {}

@@ -203,6 +203,17 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Sets a key of the top-level {@code stripe} section. */
+    public Builder stripe(String key, Object value) {
+      JsonObject stripe = doc.getJsonObject("stripe");
+      if (stripe == null) {
+        stripe = new JsonObject();
+        doc.put("stripe", stripe);
+      }
+      stripe.put(key, value);
+      return this;
+    }
+
     /** Sets a key of the top-level {@code bridge} section. */
     public Builder bridge(String key, Object value) {
       JsonObject bridge = doc.getJsonObject("bridge");
