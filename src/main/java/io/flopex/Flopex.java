@@ -12,6 +12,7 @@ import io.flopex.db.Migrations;
 import io.flopex.db.UsageStore;
 import io.flopex.db.StripeStore;
 import io.flopex.db.Wallet;
+import io.flopex.ingress.AccountAuth;
 import io.flopex.ingress.Billing;
 import io.flopex.ingress.ApiKeyAuth;
 import io.flopex.ingress.IngressVerticle;
@@ -94,7 +95,9 @@ public final class Flopex {
           Pool pool = database.pool(vertx, config.database().poolSize());
           return Migrations.apply(pool)
               .compose(applied -> vertx.executeBlocking(() -> adminToken(config)))
-              .compose(token -> deploy(vertx, config, clock, database, pool, readiness, token))
+              .compose(token -> AccountAuth.create(vertx, config.auth(), new AccountStore(pool))
+                  .compose(auth -> deploy(vertx, config, clock, database, pool, readiness,
+                      token, auth)))
               .onFailure(err -> {
                 pool.close();
                 database.close();
@@ -113,7 +116,8 @@ public final class Flopex {
   }
 
   private static Future<Flopex> deploy(Vertx vertx, FlopexConfig config, Clock clock,
-      Database database, Pool pool, Readiness readiness, String adminToken) {
+      Database database, Pool pool, Readiness readiness, String adminToken,
+      AccountAuth accountAuth) {
     List<String> ids = new ArrayList<>();
     AccountStore accounts = new AccountStore(pool);
     UsageStore usage = new UsageStore(pool);
@@ -121,7 +125,7 @@ public final class Flopex {
     Services services = new Services(config, pool, accounts, usage, new ApiKeyAuth(accounts),
         readiness, wallet,
         config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null,
-        new StripeStore(pool));
+        new StripeStore(pool), accountAuth);
     RetentionVerticle retention = new RetentionVerticle(usage, config.retention(), clock);
     Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
         .compose(v -> deployOne(vertx, ids, retention))

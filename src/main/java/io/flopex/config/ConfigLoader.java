@@ -42,7 +42,7 @@ public final class ConfigLoader {
 
   public FlopexConfig load(JsonObject doc) {
     known(doc, "", Set.of("server", "database", "dataDir", "adminToken", "routing", "usage",
-        "retention", "cluster", "bridge", "billing", "stripe", "providers", "models"));
+        "retention", "cluster", "bridge", "billing", "stripe", "auth", "providers", "models"));
     known(object(doc, "server"), "server.", Set.of("host", "port", "maxBodyBytes",
         "bodyTimeoutMs", "maxSseEventBytes", "instances", "shutdownGraceMs"));
     known(object(doc, "database"), "database.", Set.of("url", "poolSize"));
@@ -55,6 +55,9 @@ public final class ConfigLoader {
     known(object(doc, "bridge"), "bridge.", Set.of("enabled", "host", "port"));
     known(object(doc, "stripe"), "stripe.",
         Set.of("secretKey", "webhookSecret", "apiBase", "successUrl", "cancelUrl"));
+    known(object(doc, "auth"), "auth.", Set.of("tokenSecret", "tokenTtlSeconds", "external"));
+    known(object(object(doc, "auth"), "external"), "auth.external.",
+        Set.of("issuer", "audience", "publicKey", "jwks", "accountClaim"));
     known(object(doc, "billing"), "billing.",
         Set.of("enabled", "reservationTimeoutMinutes", "defaultMaxOutputTokens"));
     known(object(doc, "usage"), "usage.", Set.of("batchSize", "flushIntervalMs", "maxPending"));
@@ -121,7 +124,7 @@ public final class ConfigLoader {
     List<ModelConfig> models = models(doc, providers);
     return new FlopexConfig(serverConfig, databaseConfig, dataDir, adminToken, routingConfig,
         usageConfig, retentionConfig, cluster(object(doc, "cluster")),
-        bridge(object(doc, "bridge")), billing(object(doc, "billing")), stripe(object(doc, "stripe")), providers, models);
+        bridge(object(doc, "bridge")), billing(object(doc, "billing")), stripe(object(doc, "stripe")), auth(object(doc, "auth")), providers, models);
   }
 
   private FlopexConfig.Cluster cluster(JsonObject cluster) {
@@ -186,6 +189,33 @@ public final class ConfigLoader {
         apiBase.endsWith("/") ? apiBase.substring(0, apiBase.length() - 1) : apiBase,
         nonBlank(stringValue(stripe, "stripe.successUrl", null)),
         nonBlank(stringValue(stripe, "stripe.cancelUrl", null)));
+  }
+
+  private FlopexConfig.Auth auth(JsonObject auth) {
+    String secret = nonBlank(stringValue(auth, "auth.tokenSecret", null));
+    if (secret != null && secret.length() < 32) {
+      throw new ConfigException("auth.tokenSecret: must be at least 32 characters");
+    }
+    int ttl = intValue(auth, "auth.tokenTtlSeconds", 900, 60, 86_400);
+    JsonObject ext = object(auth, "external");
+    FlopexConfig.External external = null;
+    if (!ext.isEmpty()) {
+      String issuer = requiredString(ext, "auth.external.issuer");
+      String audience = requiredString(ext, "auth.external.audience");
+      String publicKey = nonBlank(stringValue(ext, "auth.external.publicKey", null));
+      List<JsonObject> jwks = new ArrayList<>();
+      JsonArray keys = array(ext, "jwks");
+      for (int i = 0; i < keys.size(); i++) {
+        jwks.add(element(keys, i, "auth.external.jwks[" + i + "]"));
+      }
+      if (publicKey == null && jwks.isEmpty()) {
+        throw new ConfigException("auth.external: needs a publicKey (PEM) or jwks to check"
+            + " tokens with");
+      }
+      external = new FlopexConfig.External(issuer, audience, publicKey, List.copyOf(jwks),
+          stringValue(ext, "auth.external.accountClaim", "sub"));
+    }
+    return new FlopexConfig.Auth(secret, ttl, external);
   }
 
   private FlopexConfig.Billing billing(JsonObject billing) {

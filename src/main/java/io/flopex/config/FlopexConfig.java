@@ -16,6 +16,7 @@ public record FlopexConfig(
     Bridge bridge,
     Billing billing,
     Stripe stripe,
+    Auth auth,
     List<ProviderConfig> providers,
     List<ModelConfig> models) {
 
@@ -104,6 +105,30 @@ public record FlopexConfig(
           + "]";
     }
   }
+
+  /**
+   * Tokens for the account API. Flopex signs its own (HS256) with {@code tokenSecret}, or, when
+   * that is unset, with a secret generated once and kept in the database so every node shares
+   * it; they last {@code tokenTtlSeconds}. {@code external}, when set, also accepts tokens from
+   * an identity provider.
+   */
+  public record Auth(String tokenSecret, int tokenTtlSeconds, External external) {
+
+    public static final Auth DEFAULTS = new Auth(null, 900, null);
+
+    @Override
+    public String toString() {
+      return "Auth[ttl=" + tokenTtlSeconds + ", external=" + (external != null) + "]";
+    }
+  }
+
+  /**
+   * An identity provider whose tokens the account API accepts: signed by {@code publicKey}
+   * (PEM, RS256) or one of the {@code jwks} keys, from {@code issuer}, for {@code audience}, with
+   * the Flopex account id in the claim {@code accountClaim}.
+   */
+  public record External(String issuer, String audience, String publicKey,
+      List<io.vertx.core.json.JsonObject> jwks, String accountClaim) {}
 
   /** The read-only TCP event-bus bridge for metrics consumers; off unless enabled. */
   public record Bridge(boolean enabled, String host, int port) {

@@ -14,7 +14,8 @@ import java.util.Base64;
 public final class ApiKeys {
 
   public static final String PREFIX = "sk-flx-";
-  private static final int DISPLAY_LENGTH = PREFIX.length() + 6;
+  /** Management keys: they manage an account through the account API and call no model. */
+  public static final String MANAGEMENT_PREFIX = "mk-flx-";
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** A freshly generated key: the secret itself, what is stored, and what is displayed. */
@@ -29,10 +30,21 @@ public final class ApiKeys {
   private ApiKeys() {}
 
   public static NewKey generate() {
+    return generate(PREFIX);
+  }
+
+  /** A new key with this prefix: {@link #PREFIX} for inference, {@link #MANAGEMENT_PREFIX}. */
+  public static NewKey generate(String prefix) {
     byte[] bytes = new byte[32];
     RANDOM.nextBytes(bytes);
-    String key = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    return new NewKey(key, hash(key), key.substring(0, DISPLAY_LENGTH));
+    String key = prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    return new NewKey(key, hash(key), key.substring(0, prefix.length() + 6));
+  }
+
+  /** Whether the text has the shape of a management key. */
+  public static boolean wellFormedManagement(String key) {
+    return key != null && key.length() == MANAGEMENT_PREFIX.length() + 43
+        && key.startsWith(MANAGEMENT_PREFIX);
   }
 
   /** Whether the text has the shape of a Flopex key; cheap, to skip the lookup for junk. */

@@ -95,4 +95,28 @@ public final class UsageStore {
         .execute(Tuple.of(OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC)))
         .map(rows -> rows.rowCount());
   }
+
+  /** Requests, tokens and cost per UTC day and model over the last {@code days} days. */
+  public Future<io.vertx.core.json.JsonArray> totals(java.util.UUID accountId, int days) {
+    return pool.preparedQuery("SELECT (created_at AT TIME ZONE 'UTC')::date AS day, model,"
+            + " count(*) AS requests, sum(prompt_tokens) AS prompt_tokens,"
+            + " sum(completion_tokens) AS completion_tokens, sum(cost_micros) AS cost_micros"
+            + " FROM usage_events WHERE account_id = $1"
+            + " AND created_at >= now() - make_interval(days => $2)"
+            + " GROUP BY 1, 2 ORDER BY 1 DESC, 2")
+        .execute(io.vertx.sqlclient.Tuple.of(accountId, days))
+        .map(rows -> {
+          io.vertx.core.json.JsonArray totals = new io.vertx.core.json.JsonArray();
+          for (io.vertx.sqlclient.Row row : rows) {
+            totals.add(new io.vertx.core.json.JsonObject()
+                .put("day", row.getLocalDate("day").toString())
+                .put("model", row.getString("model"))
+                .put("requests", row.getLong("requests"))
+                .put("prompt_tokens", row.getNumeric("prompt_tokens").longValue())
+                .put("completion_tokens", row.getNumeric("completion_tokens").longValue())
+                .put("cost_micros", row.getNumeric("cost_micros").longValue()));
+          }
+          return totals;
+        });
+  }
 }

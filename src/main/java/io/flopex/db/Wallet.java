@@ -139,6 +139,31 @@ public final class Wallet {
         .map(rows -> rows.iterator().next().getLong(0).intValue());
   }
 
+  /**
+   * A page of the account's ledger, newest first: at most {@code limit} entries older than the
+   * entry {@code before} (0: from the newest).
+   */
+  public Future<io.vertx.core.json.JsonArray> ledger(UUID accountId, int limit, long before) {
+    return pool.preparedQuery("SELECT id, created_at, kind, amount_micros, request_id,"
+            + " external_id, reason FROM ledger WHERE account_id = $1 AND ($2 = 0 OR id < $2)"
+            + " ORDER BY id DESC LIMIT $3")
+        .execute(Tuple.of(accountId, before, limit))
+        .map(rows -> {
+          io.vertx.core.json.JsonArray entries = new io.vertx.core.json.JsonArray();
+          for (Row row : rows) {
+            entries.add(new JsonObject()
+                .put("id", row.getLong("id"))
+                .put("created_at", row.getOffsetDateTime("created_at").toString())
+                .put("kind", row.getString("kind"))
+                .put("amount_micros", row.getLong("amount_micros"))
+                .put("request_id", row.getString("request_id"))
+                .put("external_id", row.getString("external_id"))
+                .put("reason", row.getString("reason")));
+          }
+          return entries;
+        });
+  }
+
   private static Row first(RowSet<Row> rows) {
     return rows.size() == 0 ? null : rows.iterator().next();
   }

@@ -44,8 +44,19 @@ final class AdminApi {
     router.get("/admin/v1/usage").handler(this::usage);
     router.get("/admin/v1/endpoints").handler(this::endpoints);
     router.get("/admin/v1/accounts/:id").handler(this::account);
+    router.post("/admin/v1/accounts/:id/management-keys").handler(this::createManagementKey);
     router.post("/admin/v1/accounts/:id/credits").handler(bodyTimeout).handler(body)
         .handler(this::credit);
+  }
+
+  /** A management key for the account's holder, shown this once. */
+  private void createManagementKey(RoutingContext ctx) {
+    UUID account = uuid(ctx.pathParam("id"), "id");
+    reply(ctx, services.accounts().accountExists(account).compose(exists -> exists
+        ? services.accounts().createManagementKey(account,
+            ApiKeys.generate(ApiKeys.MANAGEMENT_PREFIX))
+        : Future.failedFuture(new ApiError(Failure.NOT_FOUND, "No account with id '" + account
+            + "'.", "id"))), 201);
   }
 
   /** The account with its balance and what requests in flight have set aside. */
@@ -92,12 +103,39 @@ final class AdminApi {
 
   private void createAccount(RoutingContext ctx) {
     JsonObject body = object(ctx);
+    reply(ctx, services.accounts().createAccount(email(body)), 201);
+  }
+
+  /** The {@code email} field, checked: one address, no spaces or control characters. */
+  static String email(JsonObject body) {
     Object email = body.getValue("email");
     if (!(email instanceof String e) || e.length() > 254
         || !e.matches("[^@\\s\\p{Cntrl}]+@[^@\\s\\p{Cntrl}]+")) {
       throw new ApiError(Failure.INVALID_REQUEST, "'email' must be an email address.", "email");
     }
-    reply(ctx, services.accounts().createAccount(e), 201);
+    return e;
+  }
+
+  /** A whole-number query parameter within bounds, or 400 naming it. */
+  static int intParam(RoutingContext ctx, String name, int fallback, int min, int max) {
+    return (int) longParam(ctx, name, fallback, min, max);
+  }
+
+  static long longParam(RoutingContext ctx, String name, long fallback, long min, long max) {
+    String value = ctx.request().getParam(name);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      long parsed = Long.parseLong(value);
+      if (parsed >= min && parsed <= max) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw new ApiError(Failure.INVALID_REQUEST, "'" + name + "' must be a whole number from "
+        + min + " to " + max + ".", name);
   }
 
   private void createKey(RoutingContext ctx) {
@@ -165,7 +203,7 @@ final class AdminApi {
         .map(rows -> new JsonObject().put("object", "list").put("data", rows)), 200);
   }
 
-  private static JsonObject object(RoutingContext ctx) {
+  static JsonObject object(RoutingContext ctx) {
     Buffer raw = ctx.body().buffer();
     try {
       Object value = raw == null || raw.length() == 0 ? null : raw.toJsonValue();
@@ -178,7 +216,7 @@ final class AdminApi {
     throw new ApiError(Failure.INVALID_JSON, "The request body must be a JSON object.", null);
   }
 
-  private static UUID uuid(String value, String param) {
+  static UUID uuid(String value, String param) {
     try {
       return UUID.fromString(value);
     } catch (IllegalArgumentException e) {
@@ -186,7 +224,7 @@ final class AdminApi {
     }
   }
 
-  private static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {
+  static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {
     result
         .timeout(QUERY_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .onSuccess(body -> IngressVerticle.json(ctx, status, body))

@@ -83,6 +83,7 @@ public final class IngressVerticle extends VerticleBase {
       router.get(path).handler(this::models);
     }
     new AdminApi(services).mount(router, bodyTimeout, body);
+    new AccountApi(services, services.accountAuth()).mount(router, bodyTimeout, body);
 
     router.errorHandler(404, ctx -> error(ctx, new ApiError(Failure.NOT_FOUND,
         "No such route: " + ctx.request().method() + " " + ChatExchange.printable(
@@ -177,9 +178,14 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   private void authenticate(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    if (AccountApi.owns(path)) {
+      // Tokens and management keys, checked by the account API's own handlers.
+      ctx.next();
+      return;
+    }
     // The key lookup is asynchronous: hold the body back until a body handler asks for it.
     ctx.request().pause();
-    String path = ctx.normalizedPath();
     if (path != null && path.regionMatches(true, 0, "/v1/messages", 0, 12)) {
       ctx.put(FORMAT, ClientFormat.ANTHROPIC_MESSAGES);
     }

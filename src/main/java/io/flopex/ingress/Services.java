@@ -20,4 +20,5 @@ public record Services(
     Readiness readiness,
     Wallet wallet,
     Billing billing,
-    StripeStore stripe) {}
+    StripeStore stripe,
+    AccountAuth accountAuth) {}

@@ -203,6 +203,17 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Sets a key of the top-level {@code auth} section. */
+    public Builder auth(String key, Object value) {
+      JsonObject auth = doc.getJsonObject("auth");
+      if (auth == null) {
+        auth = new JsonObject();
+        doc.put("auth", auth);
+      }
+      auth.put(key, value);
+      return this;
+    }
+
     /** Sets a key of the top-level {@code stripe} section. */
     public Builder stripe(String key, Object value) {
       JsonObject stripe = doc.getJsonObject("stripe");
