@@ -68,8 +68,27 @@ public record HealthFact(
     return json;
   }
 
+  /** No fact may reach further than this into the future, as no provider asks for more. */
+  public static final long MAX_AHEAD_MS = 24 * 3_600_000L;
+
   /**
-   * Reads a fact another node sent.
+   * Reads a fact another node sent, refusing times more than a day away from {@code nowMillis}
+   * (a wrong clock or a bug must not rest an endpoint for ever).
+   *
+   * @throws IllegalArgumentException when a field is missing, of the wrong type or out of range
+   */
+  public static HealthFact fromJson(JsonObject json, long nowMillis) {
+    HealthFact fact = fromJson(json);
+    for (long time : new long[] {fact.untilMillis, fact.resetAtMillis}) {
+      if (time != 0 && (time > nowMillis + MAX_AHEAD_MS || time < nowMillis - MAX_AHEAD_MS)) {
+        throw new IllegalArgumentException("a time more than a day away");
+      }
+    }
+    return fact;
+  }
+
+  /**
+   * Reads a fact another node sent, without checking its times.
    *
    * @throws IllegalArgumentException when a field is missing or of the wrong type
    */
@@ -90,7 +109,13 @@ public record HealthFact(
           yield capacity(node, new CapacityReport(provider, upstreamModel, fraction,
               json.getLong("resetAt")), at);
         }
-        case CIRCUIT -> circuit(node, provider, upstreamModel, required(json, "state"), at);
+        case CIRCUIT -> {
+          String state = required(json, "state");
+          if (!state.equals("open") && !state.equals("closed") && !state.equals("half_open")) {
+            throw new IllegalArgumentException("unknown circuit state");
+          }
+          yield circuit(node, provider, upstreamModel, state, at);
+        }
       };
     } catch (ClassCastException | NullPointerException e) {
       throw new IllegalArgumentException("malformed health fact", e);

@@ -24,7 +24,9 @@ public record ProviderFailure(Kind kind, int status, long retryAfterMs, JsonObje
     STREAM_ERROR("upstream sent an error event"),
     STREAM_CUT("stream ended before it finished"),
     EVENT_TOO_LARGE("stream event above the size cap"),
-    CANCELLED("cancelled");
+    CANCELLED("cancelled"),
+    /** The endpoint was in the plan but not called: it cannot take the request as written. */
+    NOT_ATTEMPTED("not attempted");
 
     private final String description;
 

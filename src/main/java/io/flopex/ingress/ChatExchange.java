@@ -103,6 +103,8 @@ final class ChatExchange {
   private final Billing billing;
   /** The worst-case cost set aside in the wallet for this request, once reserved. */
   private UUID reservation;
+  /** The earliest recovery of the endpoints left out because they rest; 0 while none was. */
+  private long coolingUntil;
 
   ChatExchange(
       Vertx vertx,
@@ -133,7 +135,9 @@ final class ChatExchange {
                 + "' does not exist on this gateway. GET /v1/models lists the models you can"
                 + " use.", "model"));
           } else if (plan.routes().isEmpty() && plan.coolingUntilMillis() > 0) {
-            coolingDown(plan.coolingUntilMillis());
+            noteCooling(plan.coolingUntilMillis());
+            // The fallback models, if any, are tried before the client is told to wait.
+            next();
           } else if (plan.routes().isEmpty() && !plan.unsupportedParameters().isEmpty()) {
             fail(new ApiError(Failure.INVALID_REQUEST, "No endpoint of model '"
                 + printable(request.model()) + "' supports the request's parameters ("
@@ -144,8 +148,6 @@ final class ChatExchange {
             fail(new ApiError(Failure.INVALID_REQUEST, "No endpoint of model '"
                 + printable(request.model()) + "' matches the request's provider preferences.",
                 "provider"));
-          } else if (billing != null) {
-            reserve();
           } else {
             next();
           }
@@ -207,6 +209,11 @@ final class ChatExchange {
               && reply.body().contextLength() <= windowTooSmall) {
             LOG.info("Request {}: fallback model {} has no larger window, skipped", requestId,
                 printable(model));
+          } else if (reply.body().modelKnown() && reply.body().routes().isEmpty()
+              && reply.body().coolingUntilMillis() > 0) {
+            noteCooling(reply.body().coolingUntilMillis());
+            LOG.info("Request {}: every endpoint of fallback model {} is resting", requestId,
+                printable(model));
           } else if (!reply.body().modelKnown() || reply.body().routes().isEmpty()) {
             warn(List.of("fallback model '" + printable(model) + "' does not exist or has no"
                 + " endpoint matching the provider preferences, and was skipped"));
@@ -243,6 +250,11 @@ final class ChatExchange {
       }
       return;
     }
+    if (billing != null && reservation == null) {
+      // Nothing is sent before the wallet has set the worst case aside.
+      reserve();
+      return;
+    }
     tried.add(index);
     Route route = plan.routes().get(index);
     Translator candidate = Translators.forPair(request.format(), route.kind());
@@ -254,12 +266,14 @@ final class ChatExchange {
     } catch (UnsupportedRequest e) {
       // This endpoint cannot take the request as written; another one may.
       unsupported = e;
+      notAttempted(route);
       next();
       return;
     } catch (RuntimeException e) {
       // A field of a shape the translator did not expect: the client's request, not a bug.
       unsupported = new UnsupportedRequest(null, "The request has a field of an unexpected"
           + " shape for this model's provider; check it against the API reference.");
+      notAttempted(route);
       next();
       return;
     }
@@ -460,7 +474,17 @@ final class ChatExchange {
         usage.completionTokens()), LOCAL);
   }
 
+  /** Tells routing that an endpoint of the plan was passed over, so a trial there is freed. */
+  private void notAttempted(Route route) {
+    bus.publish(Addresses.ROUTING_OUTCOME, new AttemptOutcome(route.provider(),
+        route.upstreamModel(), ProviderFailure.of(ProviderFailure.Kind.NOT_ATTEMPTED),
+        System.currentTimeMillis()), LOCAL);
+  }
+
   private void commit() {
+    // The endpoint is answering: that settles a circuit breaker's trial, long before the end.
+    bus.publish(Addresses.ROUTING_OUTCOME, new AttemptOutcome(current.provider(),
+        current.upstreamModel(), null, System.currentTimeMillis(), 0, 0, 0, true), LOCAL);
     committed = true;
     firstContentNanos = System.nanoTime();
     vertx.cancelTimer(contentTimer);
@@ -531,14 +555,26 @@ final class ChatExchange {
   }
 
   /** Every endpoint is resting: answer at once, without calling anyone, saying when to retry. */
+  /** Remembers the earliest time an endpoint left out for resting or an open circuit recovers. */
+  private void noteCooling(long untilMillis) {
+    coolingUntil = coolingUntil == 0 ? untilMillis : Math.min(coolingUntil, untilMillis);
+  }
+
   private void coolingDown(long untilMillis) {
     long seconds = Math.max(1, (untilMillis - System.currentTimeMillis() + 999) / 1000);
     response.putHeader("retry-after", Long.toString(seconds));
+    routingHeaders();
     fail(new ApiError(Failure.UPSTREAM_UNAVAILABLE, "Every provider of model '"
-        + printable(request.model()) + "' is out of capacity; retry in " + seconds + " s.", null));
+        + printable(request.model()) + "'" + (fallbacksUsed > 0 || !request.fallbackModels()
+            .isEmpty() ? " and of its fallback models" : "") + " is out of capacity; retry in "
+        + seconds + " s.", null));
   }
 
   private void exhausted() {
+    if (attempts.isEmpty() && coolingUntil > 0 && windowTooSmall == 0 && unsupported == null) {
+      coolingDown(coolingUntil);
+      return;
+    }
     if (windowTooSmall > 0) {
       fail(new ApiError(Failure.CONTEXT_LENGTH_EXCEEDED, "The prompt is longer than the context"
           + " window of every model that could serve it.", "messages"));

@@ -56,22 +56,40 @@ public final class Breakers {
   private final Vertx vertx;
   private final FlopexConfig.Breaker config;
   private final Listener listener;
+  private final java.util.function.LongSupplier clock;
   private final Map<Endpoint, CircuitBreaker> breakers = new HashMap<>();
   private final Map<Endpoint, Long> openUntil = new HashMap<>();
-  /** The outcome of a half-open endpoint's trial request, once a plan has sent one there. */
-  private final Map<Endpoint, Promise<Void>> trials = new HashMap<>();
+  /** A half-open endpoint's trial, from the first plan that may use it until its verdict. */
+  private final Map<Endpoint, Trial> trials = new HashMap<>();
   private boolean applyingNews;
 
-  public Breakers(Vertx vertx, FlopexConfig.Breaker config, Listener listener) {
+  /**
+   * One trial of a half-open endpoint. It is run by the breaker once; a request is assigned to
+   * it, and when that request passes the endpoint over or is abandoned, the next request is.
+   */
+  private static final class Trial {
+    final Promise<Void> verdict = Promise.promise();
+    boolean assigned;
+    boolean decided;
+    long timer = -1;
+  }
+
+  public Breakers(Vertx vertx, FlopexConfig.Breaker config, Listener listener,
+      java.util.function.LongSupplier clock) {
     this.vertx = vertx;
     this.config = config;
     this.listener = listener;
+    this.clock = clock;
+  }
+
+  public Breakers(Vertx vertx, FlopexConfig.Breaker config, Listener listener) {
+    this(vertx, config, listener, System::currentTimeMillis);
   }
 
   /** Whether this failure says something is wrong with the endpoint rather than the request. */
   static boolean counts(ProviderFailure failure) {
     return switch (failure.kind()) {
-      case CONTEXT_LENGTH, CANCELLED -> false;
+      case CONTEXT_LENGTH, CANCELLED, NOT_ATTEMPTED -> false;
       case HTTP_STATUS -> failure.clientError() == null;
       default -> true;
     };
@@ -90,20 +108,34 @@ public final class Breakers {
           + e.upstreamModel(), vertx, options);
       breaker.failurePolicy(result -> result.failed() && result.cause() == COUNTED);
       breaker.openHandler(v -> {
-        openUntil.put(e, System.currentTimeMillis() + config.resetMs());
+        openUntil.put(e, clock.getAsLong() + config.resetMs());
+        endTrial(e);
         listener.changed(e, CircuitBreakerState.OPEN, !applyingNews);
       });
       breaker.halfOpenHandler(v -> {
         openUntil.remove(e);
-        listener.changed(e, CircuitBreakerState.HALF_OPEN, true);
+        listener.changed(e, CircuitBreakerState.HALF_OPEN, !applyingNews);
       });
       breaker.closeHandler(v -> {
         openUntil.remove(e);
-        trials.remove(e);
+        endTrial(e);
         listener.changed(e, CircuitBreakerState.CLOSED, !applyingNews);
       });
       return breaker;
     });
+  }
+
+  private void endTrial(Endpoint endpoint) {
+    Trial trial = trials.remove(endpoint);
+    if (trial != null) {
+      vertx.cancelTimer(trial.timer);
+    }
+  }
+
+  /** Whether this outcome says nothing about the endpoint, so a trial must wait for another. */
+  private static boolean silent(ProviderFailure failure) {
+    return failure != null && (failure.kind() == ProviderFailure.Kind.CANCELLED
+        || failure.kind() == ProviderFailure.Kind.NOT_ATTEMPTED);
   }
 
   /** Runs one attempt's outcome through its endpoint's breaker. */
@@ -111,13 +143,24 @@ public final class Breakers {
     Endpoint endpoint = new Endpoint(outcome.provider(), outcome.upstreamModel());
     ProviderFailure failure = outcome.failure();
     RuntimeException verdict = failure == null ? null : counts(failure) ? COUNTED : NOT_COUNTED;
-    Promise<Void> trial = trials.remove(endpoint);
-    if (trial != null) {
-      if (verdict == null) {
-        trial.complete();
-      } else {
-        trial.fail(verdict);
+    Trial trial = trials.get(endpoint);
+    if (trial != null && trial.assigned && !trial.decided) {
+      vertx.cancelTimer(trial.timer);
+      if (silent(failure)) {
+        // Passed over or abandoned: the next request that may use the endpoint tries it.
+        trial.assigned = false;
+        return;
       }
+      // Kept until the breaker's handlers end it, so no second trial starts meanwhile.
+      trial.decided = true;
+      if (verdict == null) {
+        trial.verdict.complete();
+      } else {
+        trial.verdict.fail(verdict);
+      }
+      return;
+    }
+    if (outcome.interim() || silent(failure)) {
       return;
     }
     CircuitBreaker breaker = breaker(endpoint);
@@ -145,8 +188,9 @@ public final class Breakers {
   /** Another node's trial closed this endpoint's circuit; a half-open one here closes too. */
   public void closedElsewhere(Endpoint endpoint) {
     CircuitBreaker breaker = breakers.get(endpoint);
+    Trial trial = trials.get(endpoint);
     if (breaker != null && breaker.state() == CircuitBreakerState.HALF_OPEN
-        && !trials.containsKey(endpoint)) {
+        && (trial == null || !trial.decided)) {
       applyingNews = true;
       try {
         breaker.reset();
@@ -173,48 +217,67 @@ public final class Breakers {
   }
 
   /**
+   * When the endpoint may next be tried as far as its circuit is concerned: 0 when it may now,
+   * the end of the open period, or, while another request's trial is under way, a second from
+   * now.
+   */
+  public long recoversAt(String provider, String upstreamModel) {
+    Endpoint endpoint = new Endpoint(provider, upstreamModel);
+    CircuitBreaker breaker = breakers.get(endpoint);
+    if (breaker == null || breaker.state() == CircuitBreakerState.CLOSED) {
+      return 0;
+    }
+    if (breaker.state() == CircuitBreakerState.OPEN) {
+      return openUntil.getOrDefault(endpoint, clock.getAsLong() + config.resetMs());
+    }
+    Trial trial = trials.get(endpoint);
+    return trial != null && (trial.assigned || trial.decided) ? clock.getAsLong() + 1_000 : 0;
+  }
+
+  /**
    * The plan without endpoints whose circuit is open or whose trial is under way. A half-open
-   * endpoint with no trial yet is moved to the front of this plan, which becomes its trial.
-   * When endpoints were left out, the plan says when the first of them may be tried again.
+   * endpoint whose trial has no request yet is moved to the front of this plan, which becomes
+   * its trial; the trial counts as failed if no verdict comes within the endpoint's call
+   * timeout and a little more.
    */
   public RoutePlan apply(RoutePlan plan) {
     if (breakers.isEmpty()) {
       return plan;
     }
     List<Route> routes = new ArrayList<>(plan.routes().size());
-    Route trial = null;
-    long earliest = plan.coolingUntilMillis();
+    Route trialRoute = null;
     for (Route route : plan.routes()) {
       Endpoint endpoint = Endpoint.of(route);
       CircuitBreaker breaker = breakers.get(endpoint);
       CircuitBreakerState state = breaker == null ? CircuitBreakerState.CLOSED : breaker.state();
       if (state == CircuitBreakerState.CLOSED) {
         routes.add(route);
-      } else if (state == CircuitBreakerState.HALF_OPEN && trial == null
-          && !trials.containsKey(endpoint)) {
-        trial = route;
-        Promise<Void> outcome = Promise.promise();
-        trials.put(endpoint, outcome);
-        breaker.execute(outcome::future);
-        // The trial's outcome arrives within its call timeout; past that, count it as failed
-        // rather than leave the endpoint half-open for ever.
-        vertx.setTimer(route.callTimeoutMs() + TRIAL_GRACE_MS, id -> {
-          if (trials.remove(endpoint, outcome)) {
-            outcome.tryFail(COUNTED);
-          }
-        });
-      } else {
-        long until = openUntil.getOrDefault(endpoint, System.currentTimeMillis()
-            + config.resetMs());
-        earliest = earliest == 0 ? until : Math.min(earliest, until);
+      } else if (state == CircuitBreakerState.HALF_OPEN && trialRoute == null) {
+        Trial trial = trials.get(endpoint);
+        if (trial == null) {
+          trial = new Trial();
+          trials.put(endpoint, trial);
+          breaker.execute(trial.verdict::future);
+        }
+        if (!trial.assigned && !trial.decided) {
+          trial.assigned = true;
+          trialRoute = route;
+          Trial assigned = trial;
+          assigned.timer = vertx.setTimer(route.callTimeoutMs() + TRIAL_GRACE_MS, id -> {
+            if (trials.get(endpoint) == assigned && assigned.assigned && !assigned.decided) {
+              assigned.decided = true;
+              assigned.verdict.tryFail(COUNTED);
+            }
+          });
+        }
       }
     }
-    if (trial != null) {
-      routes.add(0, trial);
+    if (trialRoute != null) {
+      routes.add(0, trialRoute);
     }
-    if (routes.size() == plan.routes().size() && trial == null) {
+    if (routes.size() == plan.routes().size() && trialRoute == null) {
       return plan;
     }
-    return plan.with(List.copyOf(routes), earliest);
+    return plan.with(List.copyOf(routes), plan.coolingUntilMillis());
   }
 }

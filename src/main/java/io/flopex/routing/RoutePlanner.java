@@ -52,6 +52,18 @@ public final class RoutePlanner {
     }
   }
 
+  /** Whether some configured model has this endpoint. */
+  public boolean serves(String provider, String upstreamModel) {
+    for (RoutePlan plan : plans.values()) {
+      for (Route route : plan.routes()) {
+        if (route.provider().equals(provider) && route.upstreamModel().equals(upstreamModel)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** Every configured model's plan, in the configured order of its endpoints. */
   public java.util.Collection<RoutePlan> plans() {
     return plans.values();

@@ -47,6 +47,7 @@ public final class RoutingVerticle extends VerticleBase {
   static final double SHARE_CAPACITY_BELOW = Cooldowns.LOW_CAPACITY;
   /** A change in the budget left smaller than this is not worth telling the others. */
   static final double SHARE_CAPACITY_STEP = 0.02;
+  private static final int SNAPSHOT_TRIES = 3;
 
   private final RoutePlanner planner;
   private final Cooldowns cooldowns;
@@ -65,20 +66,32 @@ public final class RoutingVerticle extends VerticleBase {
   }
 
   private RoutePlan plan(RouteRequest request) {
-    RoutePlan plan = planner.plan(request);
+    RoutePlan allowed = planner.plan(request);
     ProviderPreferences.HealthSort sort = request.preferences().healthSort();
     if (sort == ProviderPreferences.HealthSort.NONE && request.preferences().order().isEmpty()
         && !request.preferences().sortByPrice()) {
-      sort = plan.defaultSort();
+      sort = allowed.defaultSort();
     }
+    long now = clock.millis();
     // Cooldowns and budgets act on the measured order, and a half-open endpoint's trial goes
     // first whatever the order.
-    return breakers.apply(cooldowns.apply(stats.sort(plan, sort), clock.millis()));
+    RoutePlan plan = breakers.apply(cooldowns.apply(stats.sort(allowed, sort), now));
+    if (plan.routes().isEmpty() && !allowed.routes().isEmpty()) {
+      // Every endpoint is resting or its circuit is open: the first to recover from both.
+      long earliest = Long.MAX_VALUE;
+      for (Route route : allowed.routes()) {
+        long rest = cooldowns.restsUntil(route.provider(), route.upstreamModel(), now);
+        long circuit = breakers.recoversAt(route.provider(), route.upstreamModel());
+        earliest = Math.min(earliest, Math.max(Math.max(rest, circuit), now + 1));
+      }
+      plan = plan.with(List.of(), earliest);
+    }
+    return plan;
   }
 
   @Override
   public Future<?> start() {
-    breakers = new Breakers(vertx, breakerConfig, this::circuitChanged);
+    breakers = new Breakers(vertx, breakerConfig, this::circuitChanged, clock::millis);
     MessageConsumer<RouteRequest> plans = vertx.eventBus().localConsumer(
         Addresses.ROUTING_PLAN,
         message -> message.reply(plan(message.body()), LOCAL));
@@ -96,22 +109,42 @@ public final class RoutingVerticle extends VerticleBase {
     }
     // Ask the nodes already running for what they know, then answer nodes that join later.
     return local
-        .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.HEALTH_SNAPSHOT,
-                new JsonObject().put("node", node), new DeliveryOptions().setSendTimeout(5_000))
-            .map(reply -> {
-              applySnapshot(reply.body());
-              return null;
-            })
-            .otherwise(err -> {
-              LOG.debug("No health snapshot from the cluster ({}); starting with none", 
-                  err.getMessage());
-              return null;
-            }))
+        .compose(v -> askForSnapshot(SNAPSHOT_TRIES))
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_SNAPSHOT,
             message -> message.reply(snapshot())).completion());
   }
 
+  /**
+   * Asks one running node for the facts in force. No node to ask means this is the first one;
+   * a node that does not answer (it may be leaving) is followed by another try.
+   */
+  private Future<Void> askForSnapshot(int triesLeft) {
+    return vertx.eventBus().<JsonObject>request(Addresses.HEALTH_SNAPSHOT,
+            new JsonObject().put("node", node), new DeliveryOptions().setSendTimeout(2_000))
+        .map(reply -> {
+          applySnapshot(reply.body());
+          return (Void) null;
+        })
+        .recover(err -> {
+          if (err instanceof io.vertx.core.eventbus.ReplyException reply
+              && reply.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
+            LOG.info("First node of the cluster: no endpoint health to learn");
+            return Future.succeededFuture();
+          }
+          if (triesLeft > 1) {
+            return askForSnapshot(triesLeft - 1);
+          }
+          LOG.warn("No node answered for the cluster's endpoint health ({}); starting without"
+              + " it, and learning from news as it comes", err.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
   private void outcome(AttemptOutcome outcome) {
+    if (outcome.interim()) {
+      breakers.record(outcome);
+      return;
+    }
     long restsUntil = cooldowns.record(outcome);
     if (restsUntil > 0) {
       LOG.info("Endpoint {} {} rests until {} after {}", outcome.provider(),
@@ -145,7 +178,8 @@ public final class RoutingVerticle extends VerticleBase {
     String name = state.name().toLowerCase(Locale.ROOT);
     LOG.info("Circuit of endpoint {} {} is {}{}", endpoint.provider(), endpoint.upstreamModel(),
         name, local ? "" : " (as another node found)");
-    if (local) {
+    // Half-open is each node's own timer running out; only opening and closing are news.
+    if (local && state != CircuitBreakerState.HALF_OPEN) {
       tell(HealthFact.circuit(node, endpoint.provider(), endpoint.upstreamModel(), name,
           clock.millis()));
     }
@@ -163,7 +197,7 @@ public final class RoutingVerticle extends VerticleBase {
     }
     HealthFact fact;
     try {
-      fact = HealthFact.fromJson(json);
+      fact = HealthFact.fromJson(json, clock.millis());
     } catch (IllegalArgumentException e) {
       LOG.warn("Ignored a malformed health message: {}", e.getMessage());
       return;
@@ -174,6 +208,10 @@ public final class RoutingVerticle extends VerticleBase {
   }
 
   private void apply(HealthFact fact) {
+    if (!planner.serves(fact.provider(), fact.upstreamModel())) {
+      // Another node's configuration may differ; an endpoint this node lacks is not its concern.
+      return;
+    }
     switch (fact.kind()) {
       case COOLDOWN -> cooldowns.rest(fact.provider(), fact.upstreamModel(), fact.untilMillis());
       case CAPACITY -> cooldowns.record(new CapacityReport(fact.provider(), fact.upstreamModel(),
@@ -236,7 +274,7 @@ public final class RoutingVerticle extends VerticleBase {
     for (Object item : facts) {
       if (item instanceof JsonObject json) {
         try {
-          apply(HealthFact.fromJson(json));
+          apply(HealthFact.fromJson(json, clock.millis()));
           applied++;
         } catch (IllegalArgumentException e) {
           LOG.warn("Ignored a malformed fact in the cluster's health snapshot: {}",
