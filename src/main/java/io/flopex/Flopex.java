@@ -170,6 +170,9 @@ public final class Flopex {
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.HEALTH));
     return TcpEventBusBridge.create(vertx, options)
         .listen(config.port(), config.host())
+        .recover(err -> Future.failedFuture(new IllegalStateException("bridge.host/bridge.port: "
+            + "cannot listen on " + config.host() + ":" + config.port() + " (" + err.getMessage()
+            + ")", err)))
         .onSuccess(b -> LOG.info("Event-bus bridge (read-only: {}, {}) on {}:{}",
             Addresses.REQUESTS, Addresses.HEALTH, config.host(), config.port()));
   }

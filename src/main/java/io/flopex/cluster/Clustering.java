@@ -52,13 +52,13 @@ public final class Clustering {
     defaultProperty("hazelcast.tcp.join.port.try.count", Integer.toString(PORTS_PER_HOST));
     Config config = ConfigUtil.loadConfig();
     config.setClusterName(cluster.name());
-    if (System.getProperty("vertx.hazelcast.config") == null) {
-      network(config.getNetworkConfig(), cluster);
+    if (System.getProperty("vertx.hazelcast.config") == null
+        && network(config.getNetworkConfig(), cluster) != null) {
       // Listen on the chosen interface only, not on every address of the machine.
       config.setProperty("hazelcast.socket.bind.any", "false");
     }
     String host = cluster.host() != null ? cluster.host() : "127.0.0.1";
-    if (cluster.host() != null || cluster.members().isEmpty()) {
+    if (cluster.host() != null || (cluster.members().isEmpty() && !cluster.multicast())) {
       options.getEventBusOptions().setHost(host);
     }
     options.getEventBusOptions().setPort(cluster.eventBusPort());
@@ -67,14 +67,19 @@ public final class Clustering {
         .with(options)
         .withClusterManager(new HazelcastClusterManager(config))
         .buildClustered()
+        .recover(err -> Future.failedFuture(new IllegalStateException("Could not join cluster '"
+            + cluster.name() + "' (cluster.host " + (cluster.host() == null ? "unset"
+            : cluster.host()) + ", cluster.port " + cluster.port() + ", cluster.members "
+            + cluster.members() + "): " + err.getMessage(), err)))
         .onSuccess(vertx -> LOG.info("Joined cluster '{}' in {} ms", cluster.name(),
             (System.nanoTime() - started) / 1_000_000));
   }
 
-  private static void network(NetworkConfig network, FlopexConfig.Cluster cluster) {
+  /** Sets up discovery; returns the one interface chosen, or null when Hazelcast chooses. */
+  private static String network(NetworkConfig network, FlopexConfig.Cluster cluster) {
     String host = cluster.host();
     List<String> members = cluster.members();
-    if (host == null && members.isEmpty()) {
+    if (host == null && members.isEmpty() && !cluster.multicast()) {
       // Nodes on one machine, the quick start: find each other on the loopback interface.
       host = "127.0.0.1";
     }
@@ -89,6 +94,7 @@ public final class Clustering {
       join.getTcpIpConfig().setEnabled(true)
           .setMembers(members.isEmpty() ? List.of(host) : members);
     }
+    return host;
   }
 
   private static void defaultProperty(String name, String value) {

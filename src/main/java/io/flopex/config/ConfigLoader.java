@@ -231,7 +231,7 @@ public final class ConfigLoader {
     FlopexConfig.Bridge off = FlopexConfig.Bridge.OFF;
     return new FlopexConfig.Bridge(booleanValue(bridge, "bridge.enabled", false),
         stringValue(bridge, "bridge.host", off.host()),
-        intValue(bridge, "bridge.port", off.port(), 0, 65535));
+        intValue(bridge, "bridge.port", off.port(), 1, 65535));
   }
 
   private boolean booleanValue(JsonObject o, String key, boolean fallback) {

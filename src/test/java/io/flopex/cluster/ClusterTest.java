@@ -142,19 +142,56 @@ class ClusterTest {
   }
 
   @Test
-  void malformedHealthMessagesFromTheClusterAreIgnored() {
+  void b16c_whenEveryEndpointRestsEveryNodeAnswersAtOnceWithoutCallingAnyone() {
+    List<Gateway> nodes = List.of(node(), node());
+    String limited = openAiError("Rate limit reached", "requests", "rate_limit_exceeded");
+    a.always(json(429, limited, "retry-after", "30"));
+    b.always(json(429, limited, "retry-after", "20"));
+    assertThat(ask(nodes.get(0)).statusCode()).isEqualTo(503);
+    assertThat(a.calls() + b.calls()).isEqualTo(2);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> resting(nodes.get(1), "a")
+        && resting(nodes.get(1), "b"));
+    HttpResponse<String> response = ask(nodes.get(1));
+
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(Long.parseLong(response.headers().firstValue("retry-after").orElseThrow()))
+        .isBetween(15L, 20L);
+    assertThat(response.headers().firstValue("x-flopex-attempts")).hasValue("0");
+    assertThat(a.calls() + b.calls()).isEqualTo(2);
+  }
+
+  @Test
+  void malformedOrOutlandishHealthMessagesFromTheClusterAreIgnored() {
     List<Gateway> nodes = List.of(node(), node());
     Vertx rogue = cluster.vertx(1);
-    rogue.eventBus().publish("flopex.health", new JsonObject().put("kind", "cooldown"));
+    long now = System.currentTimeMillis();
+    JsonObject base = new JsonObject().put("node", "rogue").put("provider", "a")
+        .put("upstreamModel", "up-a").put("observedAt", now);
+    // Each of these would change how node 0 routes to a, if it were applied.
+    rogue.eventBus().publish("flopex.health", base.copy().put("kind", "cooldown")
+        .put("until", String.valueOf(now + 60_000)));
+    rogue.eventBus().publish("flopex.health", base.copy().put("kind", "cooldown")
+        .put("until", Long.MAX_VALUE));
+    rogue.eventBus().publish("flopex.health", base.copy().put("kind", "cooldown")
+        .put("until", now + 10L * 24 * 3_600_000));
+    rogue.eventBus().publish("flopex.health", base.copy().put("kind", "capacity")
+        .put("fractionLeft", -1.0).put("resetAt", now + 60_000));
+    rogue.eventBus().publish("flopex.health", base.copy().put("kind", "circuit")
+        .put("state", "opened"));
+    rogue.eventBus().publish("flopex.health", base.copy().put("kind", "eclipse"));
     rogue.eventBus().publish("flopex.health", "not json");
-    rogue.eventBus().publish("flopex.health", new JsonObject().put("kind", "capacity")
-        .put("node", "x").put("provider", "a").put("upstreamModel", "up-a")
-        .put("fractionLeft", 7.5).put("resetAt", System.currentTimeMillis() + 60_000));
+    // Then a well-formed fact about b, which arrives after them: once it is applied, they were
+    // all handled.
+    rogue.eventBus().publish("flopex.health", base.copy().put("provider", "b")
+        .put("upstreamModel", "up-b").put("kind", "cooldown").put("until", now + 60_000));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> resting(nodes.get(0), "b"));
+    JsonObject view = ClusterNodes.endpoint(nodes.get(0), "m", "a");
+    assertThat(view.containsKey("restingUntil")).isFalse();
+    assertThat(view.containsKey("budgetLeft")).isFalse();
+    assertThat(view.getString("circuit")).isEqualTo("closed");
     a.always(json(200, fixture("openai/openai-text.json")));
-
-    HttpResponse<String> response = ask(nodes.get(0));
-
-    assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("a");
+    assertThat(ask(nodes.get(0)).headers().firstValue("x-flopex-provider")).hasValue("a");
   }
 }

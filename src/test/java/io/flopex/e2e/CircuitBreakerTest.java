@@ -9,7 +9,11 @@ import static org.awaitility.Awaitility.await;
 import io.flopex.testing.Chunks;
 import io.flopex.testing.FakeUpstream;
 import io.flopex.testing.Gateway;
+import io.flopex.testing.SseClient;
 import io.flopex.testing.Sync;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import io.vertx.core.Vertx;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -162,5 +166,59 @@ class CircuitBreakerTest {
         .isBetween(25L, 30L);
     assertThat(response.headers().firstValue("x-flopex-attempts")).hasValue("0");
     assertThat(a.calls()).isEqualTo(FAILURES);
+  }
+
+  @Test
+  void aStreamingTrialClosesTheCircuitAsSoonAsItsContentFlows() {
+    a.always(json(500, openAiError("boom", "server_error", null)));
+    for (int i = 0; i < FAILURES; i++) {
+      ask("m");
+    }
+    // The trial's stream sends content and then never ends: its verdict cannot wait for the end.
+    List<String> frames = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      frames.add("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+          + "\"model\":\"up-a\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},"
+          + "\"finish_reason\":null}]}\n\n");
+    }
+    a.always(FakeUpstream.writes(frames, 10, false));
+    await().atMost(Duration.ofSeconds(10)).until(() -> state("a").equals("half_open"));
+
+    try (SseClient stream = SseClient.open(gateway, Chunks.request(true, ""))) {
+      assertThat(stream.status()).isEqualTo(200);
+      assertThat(stream.next()).contains("\"x\"");
+      await().atMost(Duration.ofSeconds(10)).until(() -> state("a").equals("closed"));
+    }
+  }
+
+  @Test
+  void retryAfterCoversAnOpenCircuitAsWellAsARest() {
+    gateway.close();
+    gateway = Gateway.builder(vertx)
+        .provider("a", a.baseUrl())
+        .model("only-a", "a")
+        .breaker(1, 20_000)
+        .start();
+    a.always(json(429, openAiError("slow down", "requests", "rate_limit_exceeded"),
+        "retry-after", "1"));
+    assertThat(ask("only-a").statusCode()).isEqualTo(503);
+
+    HttpResponse<String> response = ask("only-a");
+
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(Long.parseLong(response.headers().firstValue("retry-after").orElseThrow()))
+        .isBetween(15L, 20L);
+    assertThat(a.calls()).isEqualTo(1);
+  }
+
+  private String state(String provider) {
+    for (Object e : gateway.adminGet("/admin/v1/endpoints").getJsonArray("endpoints")) {
+      JsonObject endpoint = (JsonObject) e;
+      if (endpoint.getString("model").equals("m")
+          && endpoint.getString("provider").equals(provider)) {
+        return endpoint.getString("circuit");
+      }
+    }
+    throw new IllegalArgumentException(provider);
   }
 }

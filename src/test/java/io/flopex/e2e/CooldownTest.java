@@ -33,6 +33,7 @@ class CooldownTest {
         .provider("b", b.baseUrl())
         .model("m", "a", "b")
         .model("only-a", "a")
+        .model("only-b", "b")
         .start();
   }
 
@@ -90,5 +91,40 @@ class CooldownTest {
 
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(response.headers().firstValue("retry-after")).hasValue("4");
+  }
+
+  @Test
+  void fallbackModelsAreTriedWhenEveryEndpointOfTheRequestedModelRests() {
+    a.then(json(429, limited(), "retry-after", "30"));
+    b.always(json(200, fixture("openai/openai-text.json")));
+    gateway.post("/v1/chat/completions", Chunks.request(false, "").replace("\"m\"",
+        "\"only-a\""));
+
+    HttpResponse<String> response = gateway.post("/v1/chat/completions",
+        Chunks.request(false, "\"models\":[\"only-b\"]").replace("\"m\"", "\"only-a\""));
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("b");
+    assertThat(response.headers().firstValue("x-flopex-fallbacks")).hasValue("1");
+    assertThat(a.calls()).isEqualTo(1);
+  }
+
+  @Test
+  void whenTheRequestedAndFallbackModelsAllRestTheAnswerNamesTheEarliestRecovery() {
+    a.then(json(429, limited(), "retry-after", "30"));
+    b.then(json(429, limited(), "retry-after", "10"));
+    gateway.post("/v1/chat/completions", Chunks.request(false, "").replace("\"m\"",
+        "\"only-a\""));
+    gateway.post("/v1/chat/completions", Chunks.request(false, "").replace("\"m\"",
+        "\"only-b\""));
+
+    HttpResponse<String> response = gateway.post("/v1/chat/completions",
+        Chunks.request(false, "\"models\":[\"only-b\"]").replace("\"m\"", "\"only-a\""));
+
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(Long.parseLong(response.headers().firstValue("retry-after").orElseThrow()))
+        .isBetween(5L, 10L);
+    assertThat(response.headers().firstValue("x-flopex-attempts")).hasValue("0");
+    assertThat(a.calls() + b.calls()).isEqualTo(2);
   }
 }

@@ -44,4 +44,47 @@ class BreakersTest {
     assertThat(cooldown.toJson().fieldNames()).containsExactlyInAnyOrder("node", "kind",
         "provider", "upstreamModel", "observedAt", "until");
   }
+
+  @Test
+  void aTrialPassedOverOrAbandonedGoesToTheNextRequestAndOnlyAVerdictEndsIt() {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      java.util.List<String> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Breakers breakers = new Breakers(vertx, new io.flopex.config.FlopexConfig.Breaker(1, 10_000,
+          100), (e, state, local) -> changes.add(state.name()));
+      io.flopex.bus.Route route = new io.flopex.bus.Route("p", io.flopex.config.ProviderKind.OPENAI,
+          "m", new io.flopex.config.Pricing(1, 1, 1), 60_000, 1_000, 1_000);
+      io.flopex.bus.Route other = new io.flopex.bus.Route("q", io.flopex.config.ProviderKind.OPENAI,
+          "m", new io.flopex.config.Pricing(1, 1, 1), 60_000, 1_000, 1_000);
+      io.flopex.bus.RoutePlan plan = new io.flopex.bus.RoutePlan("m", java.util.List.of(other,
+          route), 4);
+      java.util.concurrent.atomic.AtomicReference<io.flopex.bus.RoutePlan> seen =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Runnable onLoop = () -> breakers.record(new io.flopex.bus.AttemptOutcome("p", "m",
+          new ProviderFailure(ProviderFailure.Kind.HTTP_STATUS, 500, 0, null), 0));
+      vertx.runOnContext(v -> onLoop.run());
+      org.awaitility.Awaitility.await().until(() -> changes.contains("HALF_OPEN"));
+
+      java.util.function.Supplier<io.flopex.bus.RoutePlan> plan1 = () -> {
+        java.util.concurrent.CompletableFuture<io.flopex.bus.RoutePlan> f =
+            new java.util.concurrent.CompletableFuture<>();
+        vertx.runOnContext(v -> f.complete(breakers.apply(plan)));
+        return f.join();
+      };
+      assertThat(plan1.get().routes()).containsExactly(route, other);
+      assertThat(plan1.get().routes()).containsExactly(other);
+      vertx.runOnContext(v -> breakers.record(new io.flopex.bus.AttemptOutcome("p", "m",
+          ProviderFailure.of(ProviderFailure.Kind.NOT_ATTEMPTED), 0)));
+      assertThat(plan1.get().routes()).containsExactly(route, other);
+      vertx.runOnContext(v -> breakers.record(new io.flopex.bus.AttemptOutcome("p", "m",
+          ProviderFailure.of(ProviderFailure.Kind.CANCELLED), 0)));
+      assertThat(plan1.get().routes()).containsExactly(route, other);
+      vertx.runOnContext(v -> breakers.record(new io.flopex.bus.AttemptOutcome("p", "m", null, 0,
+          0, 0, 0, true)));
+      org.awaitility.Awaitility.await().until(() -> changes.contains("CLOSED"));
+      assertThat(plan1.get().routes()).containsExactly(other, route);
+    } finally {
+      vertx.close();
+    }
+  }
 }
