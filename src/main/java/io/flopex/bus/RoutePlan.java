@@ -11,7 +11,8 @@ import java.util.List;
  * one of them recovers, 0 otherwise. {@code defaultSort} is the model's configured measured
  * order, used when the request asks for none. {@code unsupportedParameters} names the request's
  * parameters when endpoints matched its other preferences but none declares them all ({@code
- * provider.require_parameters}); it is empty otherwise.
+ * provider.require_parameters}); it is empty otherwise. {@code contentPolicyFallback} is the
+ * model to move to when a provider refuses the request under its content policy, or null.
  */
 public record RoutePlan(
     String model,
@@ -21,7 +22,15 @@ public record RoutePlan(
     long contextLength,
     long coolingUntilMillis,
     ProviderPreferences.HealthSort defaultSort,
-    List<String> unsupportedParameters) {
+    List<String> unsupportedParameters,
+    String contentPolicyFallback) {
+
+  public RoutePlan(String model, List<Route> routes, int maxAttempts, boolean modelKnown,
+      long contextLength, long coolingUntilMillis, ProviderPreferences.HealthSort defaultSort,
+      List<String> unsupportedParameters) {
+    this(model, routes, maxAttempts, modelKnown, contextLength, coolingUntilMillis, defaultSort,
+        unsupportedParameters, null);
+  }
 
   public RoutePlan(String model, List<Route> routes, int maxAttempts) {
     this(model, routes, maxAttempts, !routes.isEmpty(), 0, 0,
@@ -43,6 +52,6 @@ public record RoutePlan(
   /** The same plan with only these routes, and when the first excluded one recovers. */
   public RoutePlan with(List<Route> remaining, long coolingUntil) {
     return new RoutePlan(model, remaining, maxAttempts, modelKnown, contextLength, coolingUntil,
-        defaultSort, unsupportedParameters);
+        defaultSort, unsupportedParameters, contentPolicyFallback);
   }
 }

@@ -328,7 +328,8 @@ public final class ConfigLoader {
     for (int i = 0; i < array.size(); i++) {
       String key = "models[" + i + "]";
       JsonObject m = element(array, i, key);
-      known(m, key + ".", Set.of("id", "contextLength", "endpoints", "strategy"));
+      known(m, key + ".", Set.of("id", "contextLength", "endpoints", "strategy",
+          "contentPolicyFallback"));
       ModelConfig.Strategy strategy;
       try {
         strategy = ModelConfig.Strategy.valueOf(
@@ -374,7 +375,25 @@ public final class ConfigLoader {
         LOG.warn("Model {} skipped: none of its providers is configured with a key", id);
         continue;
       }
-      models.add(new ModelConfig(id, contextLength, List.copyOf(endpoints), strategy));
+      String contentPolicyFallback = nonBlank(stringValue(m, key + ".contentPolicyFallback",
+          null));
+      if (id.equals(contentPolicyFallback)) {
+        throw new ConfigException(key + ".contentPolicyFallback: cannot be the model itself");
+      }
+      models.add(new ModelConfig(id, contextLength, List.copyOf(endpoints), strategy,
+          contentPolicyFallback));
+    }
+    Set<String> kept = new HashSet<>();
+    models.forEach(model -> kept.add(model.id()));
+    for (ModelConfig model : models) {
+      if (model.contentPolicyFallback() != null && !ids.contains(model.contentPolicyFallback())) {
+        throw new ConfigException("model " + model.id() + ".contentPolicyFallback: no model with"
+            + " id '" + model.contentPolicyFallback() + "'");
+      }
+      if (model.contentPolicyFallback() != null && !kept.contains(model.contentPolicyFallback())) {
+        LOG.warn("Model {}: its content-policy fallback {} was skipped; refusals go back to the"
+            + " client", model.id(), model.contentPolicyFallback());
+      }
     }
     return List.copyOf(models);
   }

@@ -15,6 +15,7 @@ import io.flopex.bus.StreamEvent;
 import io.flopex.bus.Usage;
 import io.flopex.bus.UsageRecord;
 import io.flopex.db.AccountStore.KeyOwner;
+import io.flopex.routing.ContentPolicy;
 import io.flopex.routing.FailoverPolicy;
 import io.flopex.translate.ClientEvent;
 import io.flopex.translate.ClientFormat;
@@ -103,6 +104,7 @@ final class ChatExchange {
   private final Billing billing;
   /** The worst-case cost set aside in the wallet for this request, once reserved. */
   private UUID reservation;
+  private boolean contentPolicyRerouted;
   /** The earliest recovery of the endpoints left out because they rest; 0 while none was. */
   private long coolingUntil;
 
@@ -526,6 +528,19 @@ final class ChatExchange {
       }
       LOG.info("Request {}: prompt too long for model {}, looking for a larger window",
           requestId, printable(plan.model()));
+      next();
+      return;
+    }
+    if (ContentPolicy.refused(failure) && plan.contentPolicyFallback() != null
+        && !contentPolicyRerouted) {
+      // The operator named a model for requests this one's providers refuse: go there next.
+      contentPolicyRerouted = true;
+      LOG.info("Request {}: provider {} refused it under its content policy; moving to model {}",
+          requestId, current.provider(), printable(plan.contentPolicyFallback()));
+      fallbacks.add(0, plan.contentPolicyFallback());
+      for (int i = 0; i < plan.routes().size(); i++) {
+        tried.add(i);
+      }
       next();
       return;
     }

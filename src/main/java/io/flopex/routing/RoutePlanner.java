@@ -48,7 +48,7 @@ public final class RoutePlanner {
         default -> ProviderPreferences.HealthSort.NONE;
       };
       plans.put(model.id(), new RoutePlan(model.id(), List.copyOf(routes), maxAttempts, true,
-          model.contextLength(), 0, measured));
+          model.contextLength(), 0, measured, List.of(), model.contentPolicyFallback()));
     }
   }
 
@@ -111,6 +111,6 @@ public final class RoutePlanner {
     List<String> unsupported = anyAllowed && routes.isEmpty()
         ? prefs.requiredParameters() : List.of();
     return new RoutePlan(plan.model(), List.copyOf(routes), plan.maxAttempts(), true,
-        plan.contextLength(), 0, plan.defaultSort(), unsupported);
+        plan.contextLength(), 0, plan.defaultSort(), unsupported, plan.contentPolicyFallback());
   }
 }

@@ -41,6 +41,10 @@ class ContextLengthTest {
         .window("m8k", 8192)
         .window("m4k", 4096)
         .window("m128k", 131072)
+        .model(new JsonObject().put("id", "m-guarded").put("contentPolicyFallback", "m128k")
+            .put("endpoints", new io.vertx.core.json.JsonArray().add(new JsonObject()
+                .put("provider", "small").put("upstreamModel", "up-small")
+                .put("pricing", new JsonObject().put("prompt", 1).put("completion", 1)))))
         .start();
   }
 
@@ -108,5 +112,31 @@ class ContextLengthTest {
     assertThat(new JsonObject(response.body()).getJsonObject("error").getString("code"))
         .isEqualTo("content_policy_violation");
     assertThat(large.calls()).isEqualTo(largeCalls);
+  }
+
+  @org.junit.jupiter.api.Test
+  void b18b_aContentPolicyRefusalReroutesToTheModelsExplicitContentPolicyFallback() {
+    small.then(json(400, "{\"error\":{\"message\":\"Your request was rejected by our safety"
+        + " system.\",\"type\":\"invalid_request_error\",\"code\":"
+        + "\"content_policy_violation\"}}"));
+    int largeCalls = large.calls();
+
+    HttpResponse<String> response = gateway.post("/v1/chat/completions",
+        Chunks.request(false, "").replace("\"m\"", "\"m-guarded\""));
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("large");
+    assertThat(response.headers().firstValue("x-flopex-fallbacks")).hasValue("1");
+    assertThat(large.calls()).isEqualTo(largeCalls + 1);
+    JsonObject view = null;
+    for (Object e : gateway.adminGet("/admin/v1/endpoints").getJsonArray("endpoints")) {
+      JsonObject endpoint = (JsonObject) e;
+      if (endpoint.getString("model").equals("m-guarded")) {
+        view = endpoint;
+      }
+    }
+    assertThat(view).isNotNull();
+    assertThat(view.containsKey("restingUntil")).isFalse();
+    assertThat(view.getString("circuit")).isEqualTo("closed");
   }
 }
