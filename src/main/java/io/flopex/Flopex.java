@@ -10,10 +10,12 @@ import io.flopex.db.AccountStore;
 import io.flopex.db.Database;
 import io.flopex.db.Migrations;
 import io.flopex.db.UsageStore;
+import io.flopex.db.KeyCounters;
 import io.flopex.db.StripeStore;
 import io.flopex.db.Wallet;
 import io.flopex.ingress.AccountAuth;
 import io.flopex.ingress.Billing;
+import io.flopex.ingress.Limits;
 import io.flopex.ingress.ApiKeyAuth;
 import io.flopex.ingress.IngressVerticle;
 import io.flopex.ingress.Readiness;
@@ -125,7 +127,8 @@ public final class Flopex {
     Services services = new Services(config, pool, accounts, usage, new ApiKeyAuth(accounts),
         readiness, wallet,
         config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null,
-        new StripeStore(pool), accountAuth);
+        new StripeStore(pool), accountAuth,
+        new Limits(new KeyCounters(pool), config.billing().defaultMaxOutputTokens()));
     RetentionVerticle retention = new RetentionVerticle(usage, config.retention(), clock);
     Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
         .compose(v -> deployOne(vertx, ids, retention))

@@ -15,9 +15,15 @@ public enum Failure {
   METHOD_NOT_ALLOWED(405, "invalid_request_error", "method_not_allowed"),
   /** The account's wallet does not cover the request's worst-case cost. */
   INSUFFICIENT_CREDITS(402, "insufficient_quota", "insufficient_credits"),
+  /** The key's own spending limit for the period would be passed. */
+  KEY_LIMIT_EXCEEDED(402, "insufficient_quota", "key_limit_exceeded"),
+  /** The key may not use this model. */
+  MODEL_NOT_ALLOWED(403, "permission_error", "model_not_allowed"),
   REQUEST_TIMEOUT(408, "invalid_request_error", "request_timeout"),
   BODY_TOO_LARGE(413, "invalid_request_error", "request_too_large"),
   UNSUPPORTED_MEDIA_TYPE(415, "invalid_request_error", "unsupported_media_type"),
+  /** The key's requests, tokens or requests in flight are at their limit. */
+  RATE_LIMITED(429, "rate_limit_error", "rate_limit_exceeded"),
   /** The upstream refused the client's own request (400, 404, 422); its status is kept. */
   UPSTREAM_CLIENT_ERROR(400, "invalid_request_error", "upstream_rejected_request"),
   UPSTREAM_AUTH_FAILED(502, "upstream_error", "upstream_auth_failed"),
@@ -32,6 +38,8 @@ public enum Failure {
   NOT_READY(503, "server_error", "not_ready"),
   /** The wallet could not be reached; the request was refused rather than sent unpaid. */
   BILLING_UNAVAILABLE(503, "server_error", "billing_unavailable"),
+  /** The shared counters of the key's limits could not be reached; refused rather than let by. */
+  LIMITS_UNAVAILABLE(503, "server_error", "limits_unavailable"),
   INTERNAL(500, "server_error", "internal_error");
 
   private final int status;

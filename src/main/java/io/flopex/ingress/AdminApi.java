@@ -1,6 +1,7 @@
 package io.flopex.ingress;
 
 import io.flopex.bus.Addresses;
+import io.flopex.db.KeyLimits;
 import io.flopex.db.Wallet;
 import io.flopex.bus.Failure;
 import io.flopex.db.ApiKeys;
@@ -141,19 +142,15 @@ final class AdminApi {
   private void createKey(RoutingContext ctx) {
     UUID account = uuid(ctx.pathParam("id"), "id");
     JsonObject body = object(ctx);
-    Object name = body.getValue("name", "default");
-    if (!(name instanceof String n) || n.isBlank() || n.length() > 100
-        || n.chars().anyMatch(Character::isISOControl)) {
-      throw new ApiError(Failure.INVALID_REQUEST, "'name' must be 1 to 100 printable characters.",
-          "name");
-    }
+    String n = KeyRequests.name(body, "default");
+    KeyLimits limits = KeyRequests.limits(body);
     Future<JsonObject> created = services.accounts().accountExists(account)
         .compose(exists -> {
           if (!exists) {
             return Future.failedFuture(new ApiError(Failure.NOT_FOUND,
                 "No account with id '" + account + "'.", "id"));
           }
-          return services.accounts().createKey(account, n, ApiKeys.generate());
+          return services.accounts().createKey(account, n, ApiKeys.generate(), limits);
         });
     reply(ctx, created, 201);
   }

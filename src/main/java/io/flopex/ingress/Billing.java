@@ -41,13 +41,24 @@ public final class Billing {
 
   /** The output limit the request set, or the configured default when it set none. */
   long maxOutputTokens(JsonObject request) {
+    long set = requestedOutputTokens(request);
+    return set > 0 ? set : config.defaultMaxOutputTokens();
+  }
+
+  /** The output limit the request itself set, or 0. */
+  static long requestedOutputTokens(JsonObject request) {
     for (String field : new String[] {"max_completion_tokens", "max_tokens",
         "max_output_tokens"}) {
       if (request.getValue(field) instanceof Number n && n.longValue() > 0) {
         return n.longValue();
       }
     }
-    return config.defaultMaxOutputTokens();
+    return 0;
+  }
+
+  /** The prompt's tokens, counted generously at one per three characters. */
+  static long promptTokens(JsonObject request) {
+    return (promptChars(request) + 2) / 3;
   }
 
   /**
@@ -56,6 +67,11 @@ public final class Billing {
    * limit at the highest completion or reasoning price.
    */
   long worstCaseMicros(JsonObject request, List<Route> routes) {
+    return worstCaseMicros(request, routes, maxOutputTokens(request));
+  }
+
+  /** Like {@link #worstCaseMicros(JsonObject, List)}, for this many output tokens. */
+  static long worstCaseMicros(JsonObject request, List<Route> routes, long outputTokens) {
     long promptPrice = 0;
     long outputPrice = 0;
     for (Route route : routes) {
@@ -65,9 +81,8 @@ public final class Billing {
       outputPrice = Math.max(outputPrice, Math.max(p.completionPerMillion(),
           p.reasoningPerMillion()));
     }
-    long promptTokens = (promptChars(request) + 2) / 3;
     return CostCalculator.costMicros(
-        new Usage(promptTokens, maxOutputTokens(request), 0, 0, true),
+        new Usage(promptTokens(request), outputTokens, 0, 0, true),
         new Pricing(promptPrice, outputPrice, promptPrice, promptPrice, outputPrice));
   }
 

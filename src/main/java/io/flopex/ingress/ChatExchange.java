@@ -15,6 +15,9 @@ import io.flopex.bus.StreamEvent;
 import io.flopex.bus.Usage;
 import io.flopex.bus.UsageRecord;
 import io.flopex.db.AccountStore.KeyOwner;
+import io.flopex.db.KeyCounters;
+import io.flopex.db.KeyLimits;
+import java.time.OffsetDateTime;
 import io.flopex.routing.ContentPolicy;
 import io.flopex.routing.FailoverPolicy;
 import io.flopex.translate.ClientEvent;
@@ -105,6 +108,9 @@ final class ChatExchange {
   /** The worst-case cost set aside in the wallet for this request, once reserved. */
   private UUID reservation;
   private boolean contentPolicyRerouted;
+  /** The key's limits, or null when it has none to count. */
+  private final Limits limits;
+  private KeyCounters.Admission admission;
   /** The earliest recovery of the endpoints left out because they rest; 0 while none was. */
   private long coolingUntil;
 
@@ -114,8 +120,10 @@ final class ChatExchange {
       KeyOwner key,
       ChatRequestValidator.Validated request,
       String requestId,
-      Billing billing) {
+      Billing billing,
+      Limits limits) {
     this.billing = billing;
+    this.limits = Limits.applies(key.limits()) ? limits : null;
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.response = response;
@@ -128,6 +136,25 @@ final class ChatExchange {
 
   void start() {
     response.closeHandler(v -> onClientGone());
+    KeyLimits allowed = key.limits();
+    if (allowed.expiresAt() != null && !allowed.expiresAt().isAfter(OffsetDateTime.now())) {
+      fail(new ApiError(Failure.UNAUTHENTICATED, "This API key expired at "
+          + allowed.expiresAt() + ".", null));
+      return;
+    }
+    if (!mayUse(request.model())) {
+      fail(new ApiError(Failure.MODEL_NOT_ALLOWED, "This API key may not use model '"
+          + printable(request.model()) + "'.", "model"));
+      return;
+    }
+    fallbacks.removeIf(model -> {
+      if (mayUse(model)) {
+        return false;
+      }
+      warn(List.of("fallback model '" + printable(model) + "' is not allowed for this key and"
+          + " was skipped"));
+      return true;
+    });
     bus.<RoutePlan>request(Addresses.ROUTING_PLAN,
             new RouteRequest(request.model(), request.preferences()), PLAN_OPTIONS)
         .onSuccess(reply -> guard(() -> {
@@ -158,6 +185,38 @@ final class ChatExchange {
           LOG.error("Routing did not answer for request {}: {}", requestId, err.getMessage());
           fail(new ApiError(Failure.INTERNAL, "The gateway could not route the request.", null));
         });
+  }
+
+  private boolean mayUse(String model) {
+    List<String> models = key.limits().allowedModels();
+    return models == null || models.contains(model);
+  }
+
+  private void admit() {
+    limits.admit(key.keyId(), request.request(), plan.routes())
+        .onComplete(result -> guard(() -> {
+          if (result.failed()) {
+            LOG.error("Request {}: the key's limits could not be checked: {}", requestId,
+                result.cause().getMessage());
+            fail(new ApiError(Failure.LIMITS_UNAVAILABLE, "The gateway cannot check this key's"
+                + " limits right now; no provider was called. Retry shortly.", null));
+            return;
+          }
+          KeyCounters.Admission decided = result.result();
+          Limits.headers(response, decided);
+          if (finished) {
+            if (decided.admitted()) {
+              limits.finish(decided.id(), false, 0, 0);
+            }
+            return;
+          }
+          if (!decided.admitted()) {
+            fail(Limits.refusal(decided));
+            return;
+          }
+          admission = decided;
+          next();
+        }));
   }
 
   /**
@@ -250,6 +309,11 @@ final class ChatExchange {
       } else {
         exhausted();
       }
+      return;
+    }
+    if (limits != null && admission == null) {
+      // The key's own limits first: they hold across every node.
+      admit();
       return;
     }
     if (billing != null && reservation == null) {
@@ -532,7 +596,7 @@ final class ChatExchange {
       return;
     }
     if (ContentPolicy.refused(failure) && plan.contentPolicyFallback() != null
-        && !contentPolicyRerouted) {
+        && !contentPolicyRerouted && mayUse(plan.contentPolicyFallback())) {
       // The operator named a model for requests this one's providers refuse: go there next.
       contentPolicyRerouted = true;
       LOG.info("Request {}: provider {} refused it under its content policy; moving to model {}",
@@ -751,6 +815,10 @@ final class ChatExchange {
     finished = true;
     if (reservation != null) {
       billing.settle(reservation, cost, requestId);
+    }
+    if (admission != null) {
+      limits.finish(admission.id(), !attempts.isEmpty(), usage.promptTokens()
+          + usage.completionTokens(), cost);
     }
     bus.send(Addresses.USAGE_RECORD, record, LOCAL);
     LOG.info("request_id={} key_id={} model={} provider={} status={} outcome={} attempts={}"

@@ -261,7 +261,7 @@ public final class IngressVerticle extends VerticleBase {
       ctx.response().putHeader("x-flopex-warnings", String.join("; ", request.warnings()));
     }
     new ChatExchange(vertx, ctx.response(), owner, request, ctx.get(REQUEST_ID),
-        services.billing()).start();
+        services.billing(), services.limits()).start();
   }
 
   private void models(RoutingContext ctx) {

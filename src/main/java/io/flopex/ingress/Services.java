@@ -21,4 +21,5 @@ public record Services(
     Wallet wallet,
     Billing billing,
     StripeStore stripe,
-    AccountAuth accountAuth) {}
+    AccountAuth accountAuth,
+    Limits limits) {}

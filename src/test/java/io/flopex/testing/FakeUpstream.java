@@ -45,6 +45,8 @@ public final class FakeUpstream {
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private final List<Long> closedAtNanos = new CopyOnWriteArrayList<>();
   private final AtomicInteger calls = new AtomicInteger();
+  private final java.util.Map<HttpServerRequest, JsonObject> bodies =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private Behavior fallback = json(200, fixture("openai/openai-text.json"));
   private HttpServer server;
 
@@ -61,7 +63,10 @@ public final class FakeUpstream {
   }
 
   private void handle(HttpServerRequest request) {
-    request.connection().closeHandler(v -> closedAtNanos.add(System.nanoTime()));
+    request.connection().closeHandler(v -> {
+      closedAtNanos.add(System.nanoTime());
+      bodies.remove(request);
+    });
     request.body().onSuccess(body -> {
       JsonObject json;
       try {
@@ -70,6 +75,8 @@ public final class FakeUpstream {
         json = new JsonObject().put("unparseable", true);
       }
       received.add(new Received(request.path(), request.headers(), json, System.nanoTime()));
+      bodies.put(request, json);
+      request.response().endHandler(v -> bodies.remove(request));
       calls.incrementAndGet();
       Behavior next;
       synchronized (script) {
@@ -85,6 +92,11 @@ public final class FakeUpstream {
       Collections.addAll(script, behaviors);
     }
     return this;
+  }
+
+  /** The JSON body of a request being answered, for behaviours that depend on it. */
+  public JsonObject bodyOf(HttpServerRequest request) {
+    return bodies.getOrDefault(request, new JsonObject());
   }
 
   /** Answers every request not otherwise scripted with this behaviour. */

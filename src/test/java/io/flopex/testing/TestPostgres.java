@@ -49,4 +49,22 @@ public final class TestPostgres {
     }
     return "postgresql://postgres@127.0.0.1:" + pg.getPort() + "/" + name;
   }
+
+  /**
+   * Makes a test database unreachable (new connections refused, open ones ended) or reachable
+   * again, as a database outage looks to the gateway.
+   */
+  public static void reachable(String databaseUrl, boolean reachable) {
+    String name = databaseUrl.substring(databaseUrl.lastIndexOf('/') + 1);
+    try (Connection c = server().getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS " + reachable);
+      if (!reachable) {
+        s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"
+            + name + "'");
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not change database " + name, e);
+    }
+  }
 }

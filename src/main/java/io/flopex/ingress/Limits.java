@@ -1,0 +1,94 @@
+package io.flopex.ingress;
+
+import io.flopex.bus.Failure;
+import io.flopex.bus.Route;
+import io.flopex.db.KeyCounters;
+import io.flopex.db.KeyLimits;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A key's own limits on the request path: admission before anything is sent, the
+ * {@code x-ratelimit-*} headers, and counting the request's tokens and cost when it ends.
+ */
+public final class Limits {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Limits.class);
+
+  private final KeyCounters counters;
+  private final long defaultMaxOutputTokens;
+
+  public Limits(KeyCounters counters, long defaultMaxOutputTokens) {
+    this.counters = counters;
+    this.defaultMaxOutputTokens = defaultMaxOutputTokens;
+  }
+
+  static boolean applies(KeyLimits limits) {
+    return limits != null && limits.counted();
+  }
+
+  /** Admits the request, or fails with the refusal to send the client. */
+  Future<KeyCounters.Admission> admit(UUID keyId, JsonObject request, List<Route> routes) {
+    long output = Billing.requestedOutputTokens(request);
+    long estimate = output > 0 ? Billing.promptTokens(request) + output : -1;
+    long worstCase = Billing.worstCaseMicros(request, routes,
+        output > 0 ? output : defaultMaxOutputTokens);
+    return counters.admit(keyId, estimate, worstCase);
+  }
+
+  /** The error for a refused request. */
+  static ApiError refusal(KeyCounters.Admission admission) {
+    return switch (admission.refusal()) {
+      case REQUESTS -> new ApiError(Failure.RATE_LIMITED, "This key's limit of "
+          + admission.rpm() + " requests a minute is reached; retry after the time in"
+          + " Retry-After.", null);
+      case TOKENS -> new ApiError(Failure.RATE_LIMITED, "This key's limit of " + admission.tpm()
+          + " tokens a minute is reached; retry after the time in Retry-After.", null);
+      case CONCURRENCY -> new ApiError(Failure.RATE_LIMITED, "This key already has as many"
+          + " requests in flight as it is allowed; retry when one has finished.", null);
+      case CREDIT -> new ApiError(Failure.KEY_LIMIT_EXCEEDED, "This key's spending limit for"
+          + " the period would be passed by this request's worst-case cost; raise the key's"
+          + " limit_micros or wait for the period to reset.", null);
+    };
+  }
+
+  /** OpenAI's rate-limit headers, for the limits the key has. */
+  static void headers(HttpServerResponse response, KeyCounters.Admission admission) {
+    if (response.headWritten()) {
+      return;
+    }
+    if (admission.rpm() > 0) {
+      response.putHeader("x-ratelimit-limit-requests", Long.toString(admission.rpm()))
+          .putHeader("x-ratelimit-remaining-requests",
+              Long.toString(admission.remainingRequests()))
+          .putHeader("x-ratelimit-reset-requests", duration(admission.resetRequestsMs()));
+    }
+    if (admission.tpm() > 0) {
+      response.putHeader("x-ratelimit-limit-tokens", Long.toString(admission.tpm()))
+          .putHeader("x-ratelimit-remaining-tokens", Long.toString(admission.remainingTokens()))
+          .putHeader("x-ratelimit-reset-tokens", duration(admission.resetTokensMs()));
+    }
+    if (!admission.admitted()) {
+      response.putHeader("retry-after",
+          Long.toString(Math.max(1, (admission.retryAfterMs() + 999) / 1000)));
+    }
+  }
+
+  /** A duration as OpenAI writes it in reset headers, e.g. {@code 6.5s} or {@code 120ms}. */
+  static String duration(long millis) {
+    return millis < 1000 ? millis + "ms"
+        : java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString() + "s";
+  }
+
+  void finish(UUID id, boolean sent, long tokens, long costMicros) {
+    (sent ? counters.finish(id, tokens, costMicros) : counters.forget(id))
+        .onFailure(err -> LOG.error("Could not count the end of request {} against its key's"
+            + " limits ({}); it stops counting as in flight after {} minutes", id,
+            err.getMessage(), 15));
+  }
+}

@@ -1,0 +1,225 @@
+package io.flopex.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.flopex.testing.FakeUpstream;
+import io.flopex.testing.Gateway;
+import io.flopex.testing.Sync;
+import io.flopex.testing.TestPostgres;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A key's own limits, counted in the shared database so that two nodes together never let
+ * through more than the key allows.
+ */
+class KeyLimitsTest {
+
+  private final List<Vertx> vertxes = new ArrayList<>();
+  private final List<Gateway> nodes = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final AtomicBoolean slow = new AtomicBoolean();
+  private Vertx upstreams;
+  private FakeUpstream upstream;
+  private String database;
+
+  @BeforeEach
+  void start() {
+    upstreams = Vertx.vertx();
+    upstream = FakeUpstream.start(upstreams);
+    // 100 prompt and 200 completion tokens, as JSON or as a stream ending in a usage chunk.
+    upstream.always((req, resp, vertx) -> {
+      boolean stream = upstream.bodyOf(req).getBoolean("stream", false);
+      long delay = slow.get() ? 400 : 1;
+      vertx.setTimer(delay, id -> {
+        if (stream) {
+          resp.setStatusCode(200).putHeader("content-type", "text/event-stream")
+              .end("data: " + chunk(new JsonObject().put("role", "assistant")
+                  .put("content", "ok"), null) + "\n\n"
+                  + "data: " + chunk(new JsonObject(), "stop") + "\n\n"
+                  + "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+                  + "\"model\":\"up-p\",\"choices\":[],\"usage\":{\"prompt_tokens\":100,"
+                  + "\"completion_tokens\":200,\"total_tokens\":300}}\n\n"
+                  + "data: [DONE]\n\n");
+        } else {
+          resp.setStatusCode(200).putHeader("content-type", "application/json")
+              .end(new JsonObject().put("id", "c").put("object", "chat.completion")
+                  .put("created", 1).put("model", "up-p")
+                  .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+                      .put("message", new JsonObject().put("role", "assistant")
+                          .put("content", "ok")).put("finish_reason", "stop")))
+                  .put("usage", new JsonObject().put("prompt_tokens", 100)
+                      .put("completion_tokens", 200).put("total_tokens", 300)).encode());
+        }
+      });
+    });
+    database = TestPostgres.newDatabaseUrl();
+    for (int i = 0; i < 2; i++) {
+      Vertx vertx = Vertx.vertx();
+      vertxes.add(vertx);
+      nodes.add(Gateway.builder(vertx)
+          .provider("p", upstream.baseUrl())
+          .model("m", "p")
+          .model("other", "p")
+          .database(database)
+          .start());
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    TestPostgres.reachable(database, true);
+    nodes.forEach(Gateway::close);
+    vertxes.forEach(v -> Sync.await(v.close()));
+    upstream.close();
+    Sync.await(upstreams.close());
+  }
+
+  private static String chunk(JsonObject delta, String finish) {
+    return new JsonObject().put("id", "c").put("object", "chat.completion.chunk")
+        .put("created", 1).put("model", "up-p").put("choices", new JsonArray()
+            .add(new JsonObject().put("index", 0).put("delta", delta)
+                .put("finish_reason", finish))).encode();
+  }
+
+  private String key(JsonObject limits) {
+    return nodes.get(0).adminPost("/admin/v1/accounts/" + nodes.get(0).accountId() + "/keys",
+        limits.put("name", "limited")).getString("key");
+  }
+
+  private CompletableFuture<HttpResponse<String>> ask(int node, String key, boolean stream,
+      String model) {
+    return http.sendAsync(HttpRequest.newBuilder(URI.create(nodes.get(node)
+                .url("/v1/chat/completions")))
+            .header("authorization", "Bearer " + key).header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"stream\":"
+                + stream + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> askNow(int node, String key, boolean stream) {
+    return ask(node, key, stream, "m").join();
+  }
+
+  @Test
+  void b24a_requestsAMinuteHoldAcrossTwoNodes() {
+    String key = key(new JsonObject().put("rpm", 10));
+    List<HttpResponse<String>> responses = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      responses.add(askNow(i % 2, key, false));
+    }
+
+    assertThat(responses.stream().filter(r -> r.statusCode() == 200).count()).isEqualTo(10);
+    HttpResponse<String> first = responses.get(0);
+    assertThat(first.headers().firstValue("x-ratelimit-limit-requests")).hasValue("10");
+    assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("9");
+    assertThat(first.headers().firstValue("x-ratelimit-reset-requests")).isPresent();
+    for (HttpResponse<String> refused : responses.subList(10, 20)) {
+      assertThat(refused.statusCode()).isEqualTo(429);
+      assertThat(Long.parseLong(refused.headers().firstValue("retry-after").orElseThrow()))
+          .isBetween(1L, 60L);
+      assertThat(refused.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
+      assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("code"))
+          .isEqualTo("rate_limit_exceeded");
+    }
+    assertThat(upstream.calls()).isEqualTo(10);
+  }
+
+  @Test
+  void b24b_tokensAMinuteAreCountedFromRealUsageStreamsIncluded() {
+    String key = key(new JsonObject().put("tpm", 1000));
+
+    assertThat(askNow(0, key, true).statusCode()).isEqualTo(200);
+    assertThat(askNow(1, key, false).statusCode()).isEqualTo(200);
+    assertThat(askNow(0, key, true).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(5)).until(() -> nodes.get(0).sql(
+        "SELECT coalesce(sum(tokens), 0) FROM key_requests").get(0).getLong(0) == 900);
+
+    HttpResponse<String> fourth = askNow(1, key, true);
+
+    assertThat(fourth.statusCode()).isEqualTo(429);
+    assertThat(fourth.headers().firstValue("x-ratelimit-remaining-tokens")).hasValue("100");
+    assertThat(fourth.headers().firstValue("retry-after")).isPresent();
+    assertThat(upstream.calls()).isEqualTo(3);
+  }
+
+  @Test
+  void requestsInFlightAreBoundedAndTheirSlotsComeBack() {
+    String key = key(new JsonObject().put("max_concurrent", 2));
+    slow.set(true);
+    List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      pending.add(ask(i % 2, key, i % 3 == 0, "m"));
+    }
+    List<HttpResponse<String>> responses = pending.stream().map(CompletableFuture::join).toList();
+
+    assertThat(responses.stream().filter(r -> r.statusCode() == 200).count()).isEqualTo(2);
+    assertThat(responses.stream().filter(r -> r.statusCode() == 429).count()).isEqualTo(4);
+    await().atMost(Duration.ofSeconds(5)).until(() -> nodes.get(0).sql(
+        "SELECT count(*) FROM key_requests WHERE finished_at IS NULL").get(0).getLong(0) == 0);
+    slow.set(false);
+    assertThat(askNow(1, key, false).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void b24c_whenTheSharedStateIsUnreachableRequestsAreRefusedNotLetThrough() {
+    String key = key(new JsonObject().put("rpm", 3));
+    assertThat(askNow(0, key, false).statusCode()).isEqualTo(200);
+    assertThat(askNow(1, key, false).statusCode()).isEqualTo(200);
+    int before = upstream.calls();
+
+    TestPostgres.reachable(database, false);
+    List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      pending.add(ask(i % 2, key, false, "m"));
+    }
+    List<HttpResponse<String>> responses = pending.stream().map(CompletableFuture::join).toList();
+
+    assertThat(responses).allSatisfy(r -> assertThat(r.statusCode()).isEqualTo(503));
+    assertThat(upstream.calls()).isEqualTo(before);
+  }
+
+  @Test
+  void aKeysSpendingLimitRefusesWhatWouldPassIt() {
+    // 1.5 and 2.0 USD per million: one request reserves about 4096 output tokens' worth.
+    String key = key(new JsonObject().put("limit_micros", 5_000).put("limit_reset", "daily"));
+    HttpResponse<String> refused = askNow(0, key, false);
+    assertThat(refused.statusCode()).isEqualTo(402);
+    assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("code"))
+        .isEqualTo("key_limit_exceeded");
+    assertThat(refused.headers().firstValue("retry-after")).isPresent();
+    assertThat(upstream.calls()).isZero();
+    String roomy = key(new JsonObject().put("limit_micros", 100_000));
+    assertThat(askNow(1, roomy, false).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void expiredKeysAndModelsOutsideTheKeysListAreRefused() {
+    String onlyOther = key(new JsonObject().put("allowed_models", new JsonArray().add("other")));
+    HttpResponse<String> forbidden = ask(0, onlyOther, false, "m").join();
+    assertThat(forbidden.statusCode()).isEqualTo(403);
+    assertThat(new JsonObject(forbidden.body()).getJsonObject("error").getString("param"))
+        .isEqualTo("model");
+    assertThat(ask(0, onlyOther, false, "other").join().statusCode()).isEqualTo(200);
+
+    String expiring = key(new JsonObject().put("expires_at",
+        java.time.OffsetDateTime.now().plusSeconds(2).toString()));
+    assertThat(askNow(0, expiring, false).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> askNow(1, expiring, false).statusCode()
+        == 401);
+  }
+}
