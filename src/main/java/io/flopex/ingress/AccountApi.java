@@ -1,6 +1,7 @@
 package io.flopex.ingress;
 
 import io.flopex.bus.Failure;
+import io.flopex.config.FlopexConfig;
 import io.flopex.db.ApiKeys;
 import io.flopex.db.KeyLimits;
 import io.vertx.core.Future;
@@ -27,10 +28,14 @@ final class AccountApi {
 
   private final Services services;
   private final AccountAuth auth;
+  private final Checkout checkout;
 
-  AccountApi(Services services, AccountAuth auth) {
+  AccountApi(Services services, AccountAuth auth, io.vertx.core.Vertx vertx) {
     this.services = services;
     this.auth = auth;
+    FlopexConfig.Stripe stripe = services.config().stripe();
+    this.checkout = stripe.secretKey() != null && stripe.successUrl() != null
+        && stripe.cancelUrl() != null ? new Checkout(vertx, stripe) : null;
   }
 
   /** Whether a path belongs to this API, which authenticates its requests itself. */
@@ -65,6 +70,23 @@ final class AccountApi {
     router.delete("/v1/keys/:id").handler(this::revokeKey);
     router.get("/v1/credits").handler(this::credits);
     router.get("/v1/usage").handler(this::usage);
+    router.post("/v1/billing/checkout").handler(bodyTimeout).handler(body)
+        .handler(this::checkout);
+  }
+
+  /** {@code POST /v1/billing/checkout {"amount": micro-USD}}: a Stripe Checkout URL. */
+  private void checkout(RoutingContext ctx) {
+    if (checkout == null) {
+      throw new ApiError(Failure.NOT_FOUND, "Top-ups through Stripe are not configured on this"
+          + " gateway.", null);
+    }
+    JsonObject body = AdminApi.object(ctx);
+    Object amount = body.getValue("amount");
+    if (!(amount instanceof Integer || amount instanceof Long)) {
+      throw new ApiError(Failure.INVALID_REQUEST, "'amount' must be a whole number of"
+          + " micro-USD.", "amount");
+    }
+    AdminApi.reply(ctx, checkout.create(accountOf(ctx), ((Number) amount).longValue()), 201);
   }
 
   /** {@code POST /v1/auth/token}: a management key in, a short-lived token out. */

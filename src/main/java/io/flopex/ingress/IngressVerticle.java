@@ -83,7 +83,7 @@ public final class IngressVerticle extends VerticleBase {
       router.get(path).handler(this::models);
     }
     new AdminApi(services).mount(router, bodyTimeout, body);
-    new AccountApi(services, services.accountAuth()).mount(router, bodyTimeout, body);
+    new AccountApi(services, services.accountAuth(), vertx).mount(router, bodyTimeout, body);
 
     router.errorHandler(404, ctx -> error(ctx, new ApiError(Failure.NOT_FOUND,
         "No such route: " + ctx.request().method() + " " + ChatExchange.printable(
