@@ -59,34 +59,47 @@ public final class UsageStore {
     return pool.preparedQuery("SELECT * FROM usage_events WHERE account_id = $1"
             + " ORDER BY created_at DESC, id LIMIT $2")
         .execute(Tuple.of(accountId, limit))
+        .map(UsageStore::rows);
+  }
+
+  /** The account's usage row of one request, or null when there is none (yet). */
+  public Future<JsonObject> byRequest(UUID accountId, String requestId) {
+    return pool.preparedQuery("SELECT * FROM usage_events WHERE account_id = $1"
+            + " AND request_id = $2 ORDER BY created_at DESC LIMIT 1")
+        .execute(Tuple.of(accountId, requestId))
         .map(rows -> {
-          JsonArray out = new JsonArray();
-          for (Row row : rows) {
-            out.add(new JsonObject()
-                .put("id", row.getUUID("id").toString())
-                .put("request_id", row.getString("request_id"))
-                .put("created_at", row.getOffsetDateTime("created_at").toString())
-                .put("account_id", row.getUUID("account_id").toString())
-                .put("key_id", row.getUUID("key_id").toString())
-                .put("model", row.getString("model"))
-                .put("provider", row.getString("provider"))
-                .put("upstream_model", row.getString("upstream_model"))
-                .put("streamed", row.getBoolean("streamed"))
-                .put("outcome", row.getString("outcome"))
-                .put("status", row.getInteger("status"))
-                .put("attempts", row.getJsonArray("attempts"))
-                .put("prompt_tokens", row.getLong("prompt_tokens"))
-                .put("completion_tokens", row.getLong("completion_tokens"))
-                .put("cached_tokens", row.getLong("cached_tokens"))
-                .put("cache_write_tokens", row.getLong("cache_write_tokens"))
-                .put("reasoning_tokens", row.getLong("reasoning_tokens"))
-                .put("tokens_estimated", row.getBoolean("tokens_estimated"))
-                .put("cost_micros", row.getLong("cost_micros"))
-                .put("latency_ms", row.getLong("latency_ms"))
-                .put("ttfb_ms", row.getLong("ttfb_ms")));
-          }
-          return out;
+          JsonArray found = rows(rows);
+          return found.isEmpty() ? null : found.getJsonObject(0);
         });
+  }
+
+  private static JsonArray rows(io.vertx.sqlclient.RowSet<Row> rows) {
+    JsonArray out = new JsonArray();
+    for (Row row : rows) {
+      out.add(new JsonObject()
+          .put("id", row.getUUID("id").toString())
+          .put("request_id", row.getString("request_id"))
+          .put("created_at", row.getOffsetDateTime("created_at").toString())
+          .put("account_id", row.getUUID("account_id").toString())
+          .put("key_id", row.getUUID("key_id").toString())
+          .put("model", row.getString("model"))
+          .put("provider", row.getString("provider"))
+          .put("upstream_model", row.getString("upstream_model"))
+          .put("streamed", row.getBoolean("streamed"))
+          .put("outcome", row.getString("outcome"))
+          .put("status", row.getInteger("status"))
+          .put("attempts", row.getJsonArray("attempts"))
+          .put("prompt_tokens", row.getLong("prompt_tokens"))
+          .put("completion_tokens", row.getLong("completion_tokens"))
+          .put("cached_tokens", row.getLong("cached_tokens"))
+          .put("cache_write_tokens", row.getLong("cache_write_tokens"))
+          .put("reasoning_tokens", row.getLong("reasoning_tokens"))
+          .put("tokens_estimated", row.getBoolean("tokens_estimated"))
+          .put("cost_micros", row.getLong("cost_micros"))
+          .put("latency_ms", row.getLong("latency_ms"))
+          .put("ttfb_ms", row.getLong("ttfb_ms")));
+    }
+    return out;
   }
 
   /** Deletes rows created before {@code cutoff}; the future holds how many went. */

@@ -437,7 +437,8 @@ final class ChatExchange {
         : estimate(outputChars(answer.body()));
     reportSuccess(usage, 0);
     ttfbNanos = System.nanoTime() - startedNanos;
-    record("success", 200, usage);
+    long cost = record("success", 200, usage);
+    withCost(answer.body(), cost);
     routingHeaders();
     response.putHeader("content-type", "application/json");
     response.setStatusCode(200).end(answer.body().toBuffer());
@@ -503,8 +504,9 @@ final class ChatExchange {
           : estimate(relay.deliveredChars());
       reportSuccess(usage, firstContentNanos < 0 ? 0
           : (firstContentNanos - attemptStartedNanos) / 1_000_000);
-      record("success", 200, usage);
-      relay.end(usage).forEach(this::write);
+      long cost = record("success", 200, usage);
+      relay.end(usage).forEach(last -> write(last.data() == null ? last
+          : new ClientEvent(last.name(), withCost(last.data(), cost))));
       response.end();
     } else if (event instanceof StreamEvent.Failed failed) {
       closeStreamConsumer();
@@ -799,9 +801,10 @@ final class ChatExchange {
     return chars;
   }
 
-  private void record(String outcome, int status, Usage usage) {
+  /** Writes the request's usage row and settles its money; returns its cost in micro-USD. */
+  private long record(String outcome, int status, Usage usage) {
     if (finished) {
-      return;
+      return 0;
     }
     boolean served = current != null && !attempts.isEmpty()
         && (outcome.equals("success") || usage.completionTokens() > 0);
@@ -824,6 +827,20 @@ final class ChatExchange {
     LOG.info("request_id={} key_id={} model={} provider={} status={} outcome={} attempts={}"
             + " latency_ms={}", requestId, key.keyId(), printable(request.model()),
         served ? current.provider() : "-", status, outcome, attempts.size(), latencyMs);
+    return cost;
+  }
+
+  /**
+   * Adds the request's cost to the usage object of an answer or a stream event, when it has
+   * one: {@code cost} in USD, written exactly from the integer micro-USD, and
+   * {@code cost_micros}.
+   */
+  static JsonObject withCost(JsonObject body, long costMicros) {
+    if (body.getValue("usage") instanceof JsonObject usage) {
+      usage.put("cost", new java.math.BigDecimal(costMicros).movePointLeft(6))
+          .put("cost_micros", costMicros);
+    }
+    return body;
   }
 
   /** Model names come from the client; keep them short and printable in messages and logs. */

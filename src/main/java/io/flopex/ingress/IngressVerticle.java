@@ -79,6 +79,7 @@ public final class IngressVerticle extends VerticleBase {
       router.post(path).handler(bodyTimeout).handler(body).handler(this::chat);
     }
     router.post("/v1/messages").handler(bodyTimeout).handler(body).handler(this::messages);
+    router.get("/v1/generation").handler(this::generation);
     for (String path : new String[] {"/v1/models", "/models"}) {
       router.get(path).handler(this::models);
     }
@@ -262,6 +263,36 @@ public final class IngressVerticle extends VerticleBase {
     }
     new ChatExchange(vertx, ctx.response(), owner, request, ctx.get(REQUEST_ID),
         services.billing(), services.limits()).start();
+  }
+
+  /**
+   * {@code GET /v1/generation?id=<x-request-id>}: the stored metadata of one of the account's
+   * requests (tokens, cost, provider, attempts, latency). Rows are written within a second of
+   * the request's end.
+   */
+  private void generation(RoutingContext ctx) {
+    KeyOwner owner = ctx.get(OWNER);
+    String id = ctx.request().getParam("id");
+    if (id == null || id.isBlank() || id.length() > 200) {
+      error(ctx, new ApiError(Failure.INVALID_REQUEST, "'id' must be the x-request-id of a"
+          + " request.", "id"));
+      return;
+    }
+    services.usage().byRequest(owner.accountId(), id)
+        .timeout(10, TimeUnit.SECONDS)
+        .onSuccess(row -> {
+          if (row == null) {
+            error(ctx, new ApiError(Failure.NOT_FOUND, "No request '" + ChatExchange.printable(id)
+                + "' of this account is recorded (rows are written within a second of a"
+                + " request's end).", "id"));
+            return;
+          }
+          row.remove("account_id");
+          row.put("cost", new java.math.BigDecimal(row.getLong("cost_micros")).movePointLeft(6));
+          json(ctx, 200, new JsonObject().put("data", row));
+        })
+        .onFailure(err -> error(ctx, new ApiError(Failure.NOT_READY, "The gateway cannot read"
+            + " usage right now; retry shortly.", null)));
   }
 
   private void models(RoutingContext ctx) {
