@@ -757,6 +757,18 @@ final class ChatExchange {
     }
     response.putHeader("x-flopex-attempts", Integer.toString(attemptCount));
     response.putHeader("x-flopex-fallbacks", Integer.toString(fallbacksUsed));
+    if (attemptCount > 0) {
+      // What was tried, in order: each earlier attempt with how it ended, then the current one.
+      StringBuilder tried = new StringBuilder();
+      for (AttemptRecord attempt : attempts) {
+        tried.append(tried.length() == 0 ? "" : ", ").append(attempt.provider()).append('=')
+            .append(attempt.outcome());
+      }
+      if (current != null && attempts.size() < attemptCount) {
+        tried.append(tried.length() == 0 ? "" : ", ").append(current.provider());
+      }
+      response.putHeader("x-flopex-tried", tried.toString());
+    }
   }
 
   private AttemptRecord attempt(String outcome) {

@@ -102,6 +102,8 @@ class FailoverCasesTest {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("t2");
     assertThat(response.headers().firstValue("x-flopex-attempts")).hasValue("2");
+    assertThat(response.headers().firstValue("x-flopex-tried").orElseThrow())
+        .matches("(t1|dead)=[a-z_0-9]+, t2=success");
     Row row = gateway.awaitUsageRow(requestId);
     assertThat(row.getJsonArray("attempts").size()).isEqualTo(2);
     assertThat(row.getString("provider")).isEqualTo("t2");
