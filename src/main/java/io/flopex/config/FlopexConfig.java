@@ -86,7 +86,7 @@ public record FlopexConfig(
    */
   public record Billing(boolean enabled, long reservationTimeoutMs, long defaultMaxOutputTokens) {
 
-    public static final Billing OFF = new Billing(false, 3_600_000, 4096);
+    public static final Billing OFF = new Billing(false, 3 * 3_600_000, 4096);
   }
 
   /**

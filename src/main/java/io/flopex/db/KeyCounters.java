@@ -59,10 +59,12 @@ public final class KeyCounters {
    * Admits a request of this key if all of its limits allow it, recording it as in flight.
    *
    * @param tokenEstimate the tokens the request may use when it sets an output limit, or -1 to
-   *     expect what the key's requests of the last minute used on average
+   *     expect what the key's requests of the last minute used on average, or, without any,
+   *     {@code defaultEstimate}
    * @param worstCaseMicros its worst-case cost, held against the key's spending limit
    */
-  public Future<Admission> admit(UUID keyId, long tokenEstimate, long worstCaseMicros) {
+  public Future<Admission> admit(UUID keyId, long tokenEstimate, long defaultEstimate,
+      long worstCaseMicros) {
     UUID id = UUID.randomUUID();
     return pool.withTransaction(conn -> conn.preparedQuery("SELECT rpm, tpm, max_concurrent,"
                 + " limit_micros, limit_reset FROM api_keys WHERE id = $1 FOR UPDATE")
@@ -97,17 +99,20 @@ public final class KeyCounters {
                       + " WHEN 'weekly' THEN date_trunc('week', now() AT TIME ZONE 'UTC')"
                       + " + interval '1 week'"
                       + " WHEN 'monthly' THEN date_trunc('month', now() AT TIME ZONE 'UTC')"
-                      + " + interval '1 month' END) AT TIME ZONE 'UTC' - now()) * 1000, 0)::bigint"
+                      + " + interval '1 month' END) AT TIME ZONE 'UTC' - now()) * 1000, 0)::bigint,"
+                      + " coalesce(sum(estimated_tokens) FILTER (WHERE finished_at IS NULL"
+                      + " AND started_at > now() - make_interval(mins => $2)), 0)::bigint"
                       + " FROM key_requests WHERE key_id = $1"
                       + " AND (started_at > now() - interval '35 days')")
                   .execute(Tuple.of(keyId, STALE_MINUTES, key.getString("limit_reset")))
                   .compose(stats -> decide(conn, id, keyId, key, stats.iterator().next(),
-                      tokenEstimate, worstCaseMicros));
+                      tokenEstimate, defaultEstimate, worstCaseMicros));
             }));
   }
 
   private static Future<Admission> decide(io.vertx.sqlclient.SqlConnection conn, UUID id,
-      UUID keyId, Row key, Row stats, long tokenEstimate, long worstCaseMicros) {
+      UUID keyId, Row key, Row stats, long tokenEstimate, long defaultEstimate,
+      long worstCaseMicros) {
     long recent = stats.getLong(0);
     long tokens = stats.getLong(1);
     long finished = stats.getLong(2);
@@ -116,17 +121,22 @@ public final class KeyCounters {
     long tokensFreeMs = Math.max(0, stats.getLong(5));
     long spent = stats.getLong(6);
     long periodEndsMs = Math.max(0, stats.getLong(7));
+    long inFlightTokens = stats.getLong(8);
     Integer rpm = key.getInteger("rpm");
     Long tpm = key.getLong("tpm");
     Integer maxConcurrent = key.getInteger("max_concurrent");
     Long limitMicros = key.getLong("limit_micros");
-    long expected = tokenEstimate >= 0 ? tokenEstimate : finished == 0 ? 0 : tokens / finished;
+    long expected = tokenEstimate >= 0 ? tokenEstimate
+        : finished > 0 ? tokens / finished : defaultEstimate;
+    // A quiet minute lets one request through whatever it may use; after that, what finished,
+    // what is in flight and what this one may use must fit.
+    boolean quiet = tokens == 0 && inFlight == 0;
     Refusal refusal = null;
     long retryAfter = 0;
     if (rpm != null && recent >= rpm) {
       refusal = Refusal.REQUESTS;
       retryAfter = Math.max(requestsFreeMs, 1);
-    } else if (tpm != null && tokens + expected > tpm && tokens > 0) {
+    } else if (tpm != null && !quiet && tokens + inFlightTokens + expected > tpm) {
       refusal = Refusal.TOKENS;
       retryAfter = Math.max(tokensFreeMs, 1);
     } else if (maxConcurrent != null && inFlight >= maxConcurrent) {
@@ -142,13 +152,13 @@ public final class KeyCounters {
     Admission admission = new Admission(refusal == null ? id : null, refusal, retryAfter,
         rpmLimit, Math.max(0, rpmLimit - recent - admittedNow),
         requestsFreeMs == 0 && admittedNow == 1 ? 60_000 : requestsFreeMs,
-        tpmLimit, Math.max(0, tpmLimit - tokens), tokensFreeMs);
+        tpmLimit, Math.max(0, tpmLimit - tokens - inFlightTokens), tokensFreeMs);
     if (refusal != null) {
       return Future.succeededFuture(admission);
     }
-    return conn.preparedQuery("INSERT INTO key_requests (id, key_id, reserved_micros)"
-            + " VALUES ($1, $2, $3)")
-        .execute(Tuple.of(id, keyId, worstCaseMicros))
+    return conn.preparedQuery("INSERT INTO key_requests (id, key_id, reserved_micros,"
+            + " estimated_tokens) VALUES ($1, $2, $3, $4)")
+        .execute(Tuple.of(id, keyId, worstCaseMicros, expected))
         .map(admission);
   }
 

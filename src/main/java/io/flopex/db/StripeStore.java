@@ -37,9 +37,9 @@ public final class StripeStore {
   }
 
   /** A paid Checkout Session: credits the account its {@code client_reference_id} names. */
-  public Future<Outcome> checkoutCompleted(String eventId, String sessionId, String paymentIntent,
-      UUID accountId, long amountCents) {
-    return pool.withTransaction(conn -> firstTime(conn, eventId, "checkout.session.completed")
+  public Future<Outcome> checkoutCompleted(String eventId, String type, String sessionId,
+      String paymentIntent, UUID accountId, long amountCents) {
+    return pool.withTransaction(conn -> firstTime(conn, eventId, type)
         .compose(first -> {
           if (!first) {
             return Future.succeededFuture(Outcome.DUPLICATE);

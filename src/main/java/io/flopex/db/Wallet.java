@@ -18,9 +18,8 @@ import java.util.UUID;
  * <ul>
  *   <li>{@link #reserve} sets aside a request's worst-case cost if the balance, less what other
  *       requests in flight have set aside, covers it.
- *   <li>{@link #settle} turns a reservation into a charge of the real cost (which may exceed the
- *       reservation: the balance may then go below zero, and the account stays refused until
- *       it is topped up), or releases it when nothing was billable.
+ *   <li>{@link #settle} turns a reservation into a charge of the real cost, once, or releases it
+ *       when nothing was billable.
  *   <li>{@link #credit} records a top-up, refund, dispute or manual adjustment.
  * </ul>
  *
@@ -70,23 +69,30 @@ public final class Wallet {
   }
 
   /**
-   * Ends a reservation: charges {@code costMicros} (0 releases it without a charge). Settling a
-   * reservation that is already settled or swept changes nothing.
+   * Ends a reservation: releases what it set aside, if it is still held, and charges
+   * {@code costMicros} (0 charges nothing). The charge names the reservation, so settling the
+   * same reservation again charges nothing more, and a reservation released early (its request
+   * ran longer than the reservation timeout) is still charged.
    *
-   * @return whether this call settled it
+   * @return whether this call made the charge or released the reservation
    */
-  public Future<Boolean> settle(UUID reservationId, long costMicros, String requestId) {
+  public Future<Boolean> settle(UUID reservationId, UUID accountId, long costMicros,
+      String requestId) {
     return pool.preparedQuery("WITH done AS ("
-            + " DELETE FROM reservations WHERE id = $1 RETURNING account_id, amount_micros),"
-            + " account AS ("
-            + " UPDATE accounts SET reserved_micros = accounts.reserved_micros - done.amount_micros,"
-            + " balance_micros = accounts.balance_micros - $2"
-            + " FROM done WHERE accounts.id = done.account_id RETURNING accounts.id),"
+            + " DELETE FROM reservations WHERE id = $1 RETURNING amount_micros),"
             + " charged AS ("
-            + " INSERT INTO ledger (account_id, kind, amount_micros, request_id)"
-            + " SELECT id, 'charge', -$2, $3 FROM account WHERE $2 > 0 RETURNING id)"
+            + " INSERT INTO ledger (account_id, kind, amount_micros, request_id, reservation_id)"
+            + " SELECT $2::uuid, 'charge', -($3::bigint), $4, $1::uuid WHERE $3::bigint > 0"
+            + " ON CONFLICT (reservation_id) WHERE reservation_id IS NOT NULL DO NOTHING"
+            + " RETURNING amount_micros),"
+            + " account AS ("
+            + " UPDATE accounts SET"
+            + " reserved_micros = reserved_micros - coalesce((SELECT sum(amount_micros) FROM done), 0),"
+            + " balance_micros = balance_micros + coalesce((SELECT sum(amount_micros) FROM charged), 0)"
+            + " WHERE id = $2 AND (EXISTS (SELECT 1 FROM done) OR EXISTS (SELECT 1 FROM charged))"
+            + " RETURNING id)"
             + " SELECT count(*) FROM account")
-        .execute(Tuple.of(reservationId, costMicros, requestId))
+        .execute(Tuple.of(reservationId, accountId, costMicros, requestId))
         .map(rows -> rows.iterator().next().getLong(0) == 1);
   }
 

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 public final class Billing {
 
   private static final Logger LOG = LoggerFactory.getLogger(Billing.class);
-  /** Settling is retried this many times before the reservation is left to the sweep. */
-  private static final int SETTLE_TRIES = 3;
+  /** Settling is retried this many times, over about a minute, doubling the wait each time. */
+  private static final int SETTLE_TRIES = 10;
 
   private final Vertx vertx;
   private final Wallet wallet;
@@ -56,15 +56,18 @@ public final class Billing {
     return 0;
   }
 
-  /** The prompt's tokens, counted generously at one per three characters. */
+  /**
+   * The prompt's tokens, bounded from above by its length in UTF-8 bytes: byte-level tokenizers
+   * never make more tokens than bytes, whatever the script.
+   */
   static long promptTokens(JsonObject request) {
-    return (promptChars(request) + 2) / 3;
+    return promptBytes(request);
   }
 
   /**
-   * The most the request can cost on any of these endpoints: its prompt, counted generously at
-   * one token per three characters, at the highest prompt or cache-write price, plus its output
-   * limit at the highest completion or reasoning price.
+   * The most the request can cost on any of these endpoints: its prompt, at one token per UTF-8
+   * byte, at the highest prompt or cache-write price, plus its output limit at the highest
+   * completion or reasoning price.
    */
   long worstCaseMicros(JsonObject request, List<Route> routes) {
     return worstCaseMicros(request, routes, maxOutputTokens(request));
@@ -86,32 +89,38 @@ public final class Billing {
         new Pricing(promptPrice, outputPrice, promptPrice, promptPrice, outputPrice));
   }
 
-  private static long promptChars(JsonObject request) {
-    long chars = 0;
+  private static long promptBytes(JsonObject request) {
+    long bytes = 0;
     for (String field : new String[] {"messages", "system", "tools", "input", "instructions"}) {
       Object value = request.getValue(field);
       if (value instanceof String s) {
-        chars += s.length();
+        bytes += s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
       } else if (value instanceof JsonArray || value instanceof JsonObject) {
-        chars += value.toString().length();
+        bytes += value.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
       }
     }
-    return chars;
+    return bytes;
   }
 
   /** Charges the real cost against the reservation, retrying a few times on database errors. */
-  void settle(UUID reservation, long costMicros, String requestId) {
-    settle(reservation, costMicros, requestId, 1);
+  void settle(UUID reservation, UUID account, long costMicros, String requestId) {
+    settle(reservation, account, costMicros, requestId, 1);
   }
 
-  private void settle(UUID reservation, long costMicros, String requestId, int attempt) {
-    wallet.settle(reservation, costMicros, requestId).onFailure(err -> {
+  private void settle(UUID reservation, UUID account, long costMicros, String requestId,
+      int attempt) {
+    wallet.settle(reservation, account, costMicros, requestId).onFailure(err -> {
+      if (attempt == 1) {
+        LOG.warn("Request {}: charging {} micro-USD failed ({}); retrying", requestId,
+            costMicros, err.getMessage());
+      }
       if (attempt < SETTLE_TRIES) {
-        vertx.setTimer(200L * attempt, id -> settle(reservation, costMicros, requestId,
+        vertx.setTimer(100L << attempt, id -> settle(reservation, account, costMicros, requestId,
             attempt + 1));
       } else {
-        LOG.error("Request {}: could not charge {} micro-USD ({}); its reservation is released"
-            + " by the sweep without a charge", requestId, costMicros, err.getMessage());
+        LOG.error("Request {}: could not charge {} micro-USD to account {} after {} tries ({});"
+            + " charge it by hand with the admin credit route", requestId, costMicros, account,
+            SETTLE_TRIES, err.getMessage());
       }
     });
   }

@@ -28,6 +28,7 @@ import io.flopex.translate.Translator;
 import io.flopex.translate.Translators;
 import io.flopex.translate.UnsupportedRequest;
 import io.flopex.usage.CostCalculator;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -108,6 +109,8 @@ final class ChatExchange {
   /** The worst-case cost set aside in the wallet for this request, once reserved. */
   private UUID reservation;
   private boolean contentPolicyRerouted;
+  /** Every endpoint of every model the request may use, for pricing its worst case. */
+  private List<Route> pricedRoutes;
   /** The key's limits, or null when it has none to count. */
   private final Limits limits;
   private KeyCounters.Admission admission;
@@ -166,7 +169,7 @@ final class ChatExchange {
           } else if (plan.routes().isEmpty() && plan.coolingUntilMillis() > 0) {
             noteCooling(plan.coolingUntilMillis());
             // The fallback models, if any, are tried before the client is told to wait.
-            next();
+            priceThenNext();
           } else if (plan.routes().isEmpty() && !plan.unsupportedParameters().isEmpty()) {
             fail(new ApiError(Failure.INVALID_REQUEST, "No endpoint of model '"
                 + printable(request.model()) + "' supports the request's parameters ("
@@ -178,7 +181,7 @@ final class ChatExchange {
                 + printable(request.model()) + "' matches the request's provider preferences.",
                 "provider"));
           } else {
-            next();
+            priceThenNext();
           }
         }))
         .onFailure(err -> {
@@ -187,13 +190,49 @@ final class ChatExchange {
         });
   }
 
+  /**
+   * When money or a key's spending limit is at stake, learns the endpoints of every model the
+   * request may end up on (its fallback models and the content-policy fallback) before the
+   * first attempt, so that the worst case set aside covers the priciest of them.
+   */
+  private void priceThenNext() {
+    if (billing == null && limits == null) {
+      next();
+      return;
+    }
+    List<String> others = new ArrayList<>(fallbacks);
+    if (plan.contentPolicyFallback() != null && mayUse(plan.contentPolicyFallback())) {
+      others.add(plan.contentPolicyFallback());
+    }
+    List<Route> routes = new ArrayList<>(plan.routes());
+    List<Future<Message<RoutePlan>>> plans = new ArrayList<>();
+    for (String model : others) {
+      plans.add(bus.request(Addresses.ROUTING_PLAN, new RouteRequest(model,
+          request.preferences()), PLAN_OPTIONS));
+    }
+    Future.join(plans).onComplete(done -> guard(() -> {
+      for (Future<Message<RoutePlan>> other : plans) {
+        if (other.succeeded()) {
+          routes.addAll(other.result().body().routes());
+        }
+      }
+      pricedRoutes = List.copyOf(routes);
+      next();
+    }));
+  }
+
+  /** The endpoints the worst case is priced over: every model the request may use. */
+  private List<Route> pricedRoutes() {
+    return pricedRoutes != null ? pricedRoutes : plan.routes();
+  }
+
   private boolean mayUse(String model) {
     List<String> models = key.limits().allowedModels();
     return models == null || models.contains(model);
   }
 
   private void admit() {
-    limits.admit(key.keyId(), request.request(), plan.routes())
+    limits.admit(key.keyId(), request.request(), pricedRoutes())
         .onComplete(result -> guard(() -> {
           if (result.failed()) {
             LOG.error("Request {}: the key's limits could not be checked: {}", requestId,
@@ -225,7 +264,7 @@ final class ChatExchange {
    * refuses too: spending must never outrun the balance.
    */
   private void reserve() {
-    long worstCase = billing.worstCaseMicros(request.request(), plan.routes());
+    long worstCase = billing.worstCaseMicros(request.request(), pricedRoutes());
     billing.wallet().reserve(key.accountId(), worstCase, requestId)
         .onComplete(result -> guard(() -> {
           if (result.failed()) {
@@ -240,7 +279,7 @@ final class ChatExchange {
           if (finished) {
             // The client left while the reservation was being made.
             if (id != null) {
-              billing.settle(id, 0, requestId);
+              billing.settle(id, key.accountId(), 0, requestId);
             }
             return;
           }
@@ -829,7 +868,7 @@ final class ChatExchange {
         ttfbNanos < 0 ? 0 : ttfbNanos / 1_000_000);
     finished = true;
     if (reservation != null) {
-      billing.settle(reservation, cost, requestId);
+      billing.settle(reservation, key.accountId(), cost, requestId);
     }
     if (admission != null) {
       limits.finish(admission.id(), !attempts.isEmpty(), usage.promptTokens()

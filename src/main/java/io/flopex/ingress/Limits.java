@@ -38,7 +38,8 @@ public final class Limits {
     long estimate = output > 0 ? Billing.promptTokens(request) + output : -1;
     long worstCase = Billing.worstCaseMicros(request, routes,
         output > 0 ? output : defaultMaxOutputTokens);
-    return counters.admit(keyId, estimate, worstCase);
+    return counters.admit(keyId, estimate, Billing.promptTokens(request) + defaultMaxOutputTokens,
+        worstCase);
   }
 
   /** The error for a refused request. */

@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
  * timestamp is at most five minutes old). A bad or stale signature gets 400 and changes nothing.
  *
  * <ul>
- *   <li>{@code checkout.session.completed}, paid, in USD: credits {@code amount_total} to the
- *       account named by {@code client_reference_id}.
+ *   <li>{@code checkout.session.completed} when paid, or
+ *       {@code checkout.session.async_payment_succeeded} for a payment confirmed later, in USD:
+ *       credits {@code amount_total} to the account named by {@code client_reference_id}, once
+ *       per payment.
  *   <li>{@code charge.refunded}: takes what was refunded since the last refund event.
  *   <li>{@code charge.dispute.created}: takes the disputed amount.
  *   <li>anything else: 200, nothing changes.
@@ -113,7 +115,7 @@ final class StripeWebhook {
 
   private Future<Outcome> apply(String id, String type, JsonObject object) {
     switch (type) {
-      case "checkout.session.completed" -> {
+      case "checkout.session.completed", "checkout.session.async_payment_succeeded" -> {
         String currency = text(object, "currency");
         if (!"paid".equals(object.getValue("payment_status"))
             || !"usd".equalsIgnoreCase(currency)) {
@@ -128,7 +130,7 @@ final class StripeWebhook {
           return store.ignore(id, type).map(o -> o == Outcome.DUPLICATE ? o : Outcome.UNMATCHED);
         }
         long cents = cents(object, "amount_total");
-        return store.checkoutCompleted(id, required(object, "id"),
+        return store.checkoutCompleted(id, type, required(object, "id"),
             paymentIntent(object, "payment_intent"), account, cents);
       }
       case "charge.refunded" -> {

@@ -222,4 +222,24 @@ class KeyLimitsTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> askNow(1, expiring, false).statusCode()
         == 401);
   }
+
+  @Test
+  void concurrentRequestsCannotTogetherPassTheTokensAMinute() {
+    String key = key(new JsonObject().put("tpm", 100));
+    slow.set(true);
+    List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      pending.add(http.sendAsync(HttpRequest.newBuilder(URI.create(nodes.get(i % 2)
+              .url("/v1/chat/completions")))
+          .header("authorization", "Bearer " + key).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"max_tokens\":50,"
+              + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    List<HttpResponse<String>> responses = pending.stream().map(CompletableFuture::join).toList();
+
+    // The first of a quiet minute goes through; what it may use leaves no room for another.
+    assertThat(responses.stream().filter(r -> r.statusCode() == 200).count()).isEqualTo(1);
+    assertThat(upstream.calls()).isEqualTo(1);
+  }
 }

@@ -223,4 +223,19 @@ class StripeWebhookTest {
       assertThat(response.statusCode()).as(payload).isEqualTo(400);
     }
   }
+
+  @Test
+  void aPaymentConfirmedLaterIsCreditedWhenItSucceeds() {
+    JsonObject session = new JsonObject().put("id", "cs_async").put("object", "checkout.session")
+        .put("client_reference_id", gateway.accountId()).put("amount_total", 700)
+        .put("currency", "usd").put("payment_intent", "pi_async");
+    deliver(event("evt_pending", "checkout.session.completed", "2024-06-20",
+        session.copy().put("payment_status", "unpaid")));
+    assertThat(balance()).isZero();
+
+    deliver(event("evt_settled", "checkout.session.async_payment_succeeded", "2024-06-20",
+        session.copy().put("payment_status", "paid")));
+
+    assertThat(balance()).isEqualTo(7_000_000);
+  }
 }

@@ -39,6 +39,7 @@ class WalletTest {
   private final List<Gateway> nodes = new ArrayList<>();
   private Vertx upstreams;
   private FakeUpstream upstream;
+  private FakeUpstream failing;
   private final AtomicInteger completionTokens = new AtomicInteger(2);
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -50,13 +51,19 @@ class WalletTest {
     upstream.always((req, resp, vertx) -> vertx.setTimer(200, id -> resp.setStatusCode(200)
         .putHeader("content-type", "application/json")
         .end(answer(completionTokens.get()))));
+    failing = FakeUpstream.start(upstreams);
+    failing.always(FakeUpstream.json(500, FakeUpstream.openAiError("boom", "server_error",
+        null)));
     String database = TestPostgres.newDatabaseUrl();
     for (int i = 0; i < 2; i++) {
       Vertx vertx = Vertx.vertx();
       vertxes.add(vertx);
       nodes.add(Gateway.builder(vertx)
           .provider("p", upstream.baseUrl())
+          .provider("bad", failing.baseUrl())
           .model("m", PRICES, "p")
+          // A cheap model that always fails, so that requests fall back to the dear one.
+          .model("cheap", new JsonObject().put("prompt", 0).put("completion", 1), "bad")
           .database(database)
           .billing()
           .start());
@@ -68,6 +75,7 @@ class WalletTest {
     nodes.forEach(Gateway::close);
     vertxes.forEach(v -> Sync.await(v.close()));
     upstream.close();
+    failing.close();
     Sync.await(upstreams.close());
   }
 
@@ -233,5 +241,49 @@ class WalletTest {
     assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("type"))
         .isEqualTo("billing_error");
     assertThat(upstream.calls()).isZero();
+  }
+
+  @Test
+  void fallingBackToADearerModelCannotSpendMoreThanTheBalance() {
+    credit(node(0), 10_000);
+    List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      pending.add(http.sendAsync(HttpRequest.newBuilder(URI.create(node(i % 2)
+              .url("/v1/chat/completions")))
+          .header("authorization", "Bearer " + node(0).key())
+          .header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"cheap\",\"models\":[\"m\"],"
+              + "\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+          .build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    List<HttpResponse<String>> responses = pending.stream().map(CompletableFuture::join).toList();
+
+    // The worst case is priced on the dear fallback, so the balance covers five.
+    assertThat(responses.stream().filter(r -> r.statusCode() == 200).count()).isEqualTo(5);
+    awaitSettled();
+    assertThat(wallet().getLong("balance_micros")).isZero();
+    assertThat(ledgerSum()).isZero();
+  }
+
+  @Test
+  void aRequestWhoseReservationWasReleasedEarlyIsStillChargedOnce() {
+    credit(node(0), 5_000);
+    io.vertx.core.Promise<Void> gate = io.vertx.core.Promise.promise();
+    upstream.always((req, resp, vertx) -> gate.future().onComplete(v -> resp.setStatusCode(200)
+        .putHeader("content-type", "application/json").end(answer(2))));
+    CompletableFuture<HttpResponse<String>> pending = ask(node(0), 2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> upstream.calls() == 1);
+    assertThat(wallet().getLong("reserved_micros")).isEqualTo(2_000);
+
+    // As if the request had outlived the reservation timeout: the sweep releases it.
+    assertThat(Sync.await(new io.flopex.db.Wallet(node(1).flopex().pool()).sweep(0)))
+        .isEqualTo(1);
+    assertThat(wallet().getLong("reserved_micros")).isZero();
+    gate.complete();
+
+    assertThat(pending.join().statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> ledgerSum() == 3_000);
+    assertThat(wallet().getLong("balance_micros")).isEqualTo(3_000);
+    assertThat(wallet().getLong("reserved_micros")).isZero();
   }
 }
