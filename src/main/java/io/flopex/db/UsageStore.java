@@ -23,7 +23,7 @@ public final class UsageStore {
       + " prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, tokens_estimated,"
       + " cost_micros, latency_ms, ttfb_ms, cache_write_tokens) VALUES ($1, $2, $3, $4, $5, $6,"
       + " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-      + " ON CONFLICT (id) DO NOTHING";
+      + " ON CONFLICT (id, created_at) DO NOTHING";
 
   private final Pool pool;
 
@@ -102,12 +102,81 @@ public final class UsageStore {
     return out;
   }
 
-  /** Deletes rows created before {@code cutoff}; the future holds how many went. */
-  public Future<Integer> purgeBefore(Instant cutoff) {
-    return pool.preparedQuery("DELETE FROM usage_events WHERE created_at < $1")
-        .execute(Tuple.of(OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC)))
-        .map(rows -> rows.rowCount());
+  /** Held while one node purges, so that nodes of a cluster purge one at a time. */
+  private static final long PURGE_LOCK = 0x466c6f70757267L;
+  private static final java.time.format.DateTimeFormatter DAY =
+      java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd");
+
+  /**
+   * Creates the day partitions from {@code from} to {@code to}, UTC, that do not exist yet. A day
+   * whose rows already landed in the default partition keeps them there (the purge deletes them
+   * in time) and gets no partition of its own.
+   */
+  public Future<Integer> ensurePartitions(java.time.LocalDate from, java.time.LocalDate to) {
+    Future<Integer> chain = Future.succeededFuture(0);
+    for (java.time.LocalDate day = from; !day.isAfter(to); day = day.plusDays(1)) {
+      java.time.LocalDate d = day;
+      chain = chain.compose(created -> pool.query("CREATE TABLE IF NOT EXISTS usage_events_p"
+              + DAY.format(d) + " PARTITION OF usage_events FOR VALUES FROM ('" + d
+              + " 00:00:00+00') TO ('" + d.plusDays(1) + " 00:00:00+00')").execute()
+          .map(created + 1)
+          .otherwise(err -> created));
+    }
+    return chain;
   }
+
+  /**
+   * Removes usage metadata created before {@code cutoff}: drops every day partition that lies
+   * wholly before it, then deletes the older rows left in the partition of the cutoff's day and
+   * in the default partition. Runs on one node at a time: a node that finds another purging
+   * skips its turn. The future holds how many rows went.
+   */
+  public Future<Integer> purgeBefore(Instant cutoff) {
+    java.time.LocalDate cutoffDay = cutoff.atZone(ZoneOffset.UTC).toLocalDate();
+    return pool.withTransaction(conn -> conn
+        .query("SELECT pg_try_advisory_xact_lock(" + PURGE_LOCK + ")").execute()
+        .compose(locked -> {
+          if (!locked.iterator().next().getBoolean(0)) {
+            return Future.succeededFuture(0);
+          }
+          return conn.query("SELECT c.relname FROM pg_inherits i"
+                  + " JOIN pg_class c ON c.oid = i.inhrelid"
+                  + " WHERE i.inhparent = 'usage_events'::regclass"
+                  + " AND c.relname ~ '^usage_events_p[0-9]{8}$' ORDER BY c.relname").execute()
+              .compose(partitions -> {
+                List<String> old = new ArrayList<>();
+                for (Row row : partitions) {
+                  String name = row.getString(0);
+                  java.time.LocalDate day = java.time.LocalDate.parse(
+                      name.substring("usage_events_p".length()), DAY);
+                  if (!day.plusDays(1).isAfter(cutoffDay)) {
+                    old.add(name);
+                  }
+                }
+                return drop(conn, old, 0, 0);
+              })
+              .compose(dropped -> conn.preparedQuery("DELETE FROM usage_events"
+                      + " WHERE created_at < $1")
+                  .execute(Tuple.of(OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC)))
+                  .map(rows -> dropped + rows.rowCount()))
+              .compose(removed -> conn.query("DELETE FROM key_requests"
+                      + " WHERE started_at < now() - interval '35 days'").execute()
+                  .map(removed));
+        }));
+  }
+
+  private static Future<Integer> drop(io.vertx.sqlclient.SqlConnection conn, List<String> names,
+      int index, int rows) {
+    if (index == names.size()) {
+      return Future.succeededFuture(rows);
+    }
+    String name = names.get(index);
+    return conn.query("SELECT count(*) FROM " + name).execute()
+        .compose(count -> conn.query("DROP TABLE " + name).execute()
+            .map(v -> rows + count.iterator().next().getLong(0).intValue()))
+        .compose(total -> drop(conn, names, index + 1, total));
+  }
+
 
   /** Requests, tokens and cost per UTC day and model over the last {@code days} days. */
   public Future<io.vertx.core.json.JsonArray> totals(java.util.UUID accountId, int days) {

@@ -7,12 +7,16 @@ import io.vertx.core.VerticleBase;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes usage metadata once it is older than the retention period, on a schedule. The clock
- * is injected so that tests can move time forward.
+ * Removes usage metadata once it is older than the retention period, on a schedule: whole day
+ * partitions are dropped, so a purge stays fast however many rows there are. It also creates
+ * the partitions of the days ahead. In a cluster every node runs it; a node that finds another
+ * purging skips its turn. The clock is injected so that tests can move time forward.
  */
 public final class RetentionVerticle extends VerticleBase {
 
@@ -32,7 +36,13 @@ public final class RetentionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     timer = vertx.setPeriodic(config.intervalMs(), config.intervalMs(), id -> purge());
-    return Future.succeededFuture();
+    return ensurePartitions().mapEmpty();
+  }
+
+  /** The day partitions of usage metadata from yesterday to a week ahead (UTC, real time). */
+  Future<Integer> ensurePartitions() {
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    return store.ensurePartitions(today.minusDays(1), today.plusDays(7));
   }
 
   @Override
@@ -44,7 +54,8 @@ public final class RetentionVerticle extends VerticleBase {
   /** Runs one purge now; the future holds how many rows were deleted. */
   public Future<Integer> purge() {
     Instant cutoff = clock.instant().minus(Duration.ofDays(config.usageDays()));
-    return store.purgeBefore(cutoff)
+    return ensurePartitions()
+        .compose(created -> store.purgeBefore(cutoff))
         .onSuccess(n -> {
           if (n > 0) {
             LOG.info("Retention removed {} usage rows older than {}", n, cutoff);
