@@ -63,6 +63,8 @@ final class AccountApi {
     router.route("/v1/usage").handler(this::authenticate);
     router.route("/v1/billing/*").handler(this::authenticate);
     router.get("/v1/account").handler(this::showAccount);
+    router.get("/v1/account/export").handler(this::export);
+    router.delete("/v1/account").handler(this::erase);
     router.patch("/v1/account").handler(bodyTimeout).handler(body).handler(this::updateAccount);
     router.get("/v1/keys").handler(this::listKeys);
     router.post("/v1/keys").handler(bodyTimeout).handler(body).handler(this::createKey);
@@ -117,20 +119,31 @@ final class AccountApi {
   private void authenticate(RoutingContext ctx) {
     ctx.request().pause();
     String token = ApiKeyAuth.bearer(ctx.request().getHeader("authorization"));
-    auth.verify(token).onComplete(result -> {
-      if (result.failed()) {
-        ApiError error = new ApiError(Failure.UNAUTHENTICATED, "Missing, expired or invalid"
-            + " token. Get one from POST /v1/auth/token with a management key.", null);
-        if (ctx.request().isEnded()) {
-          IngressVerticle.error(ctx, error);
-        } else {
-          IngressVerticle.errorAndClose(ctx, error);
-        }
-        return;
-      }
-      ctx.put(ACCOUNT, result.result());
-      ctx.next();
-    });
+    auth.verify(token)
+        .compose(this::notErased)
+        .onComplete(result -> {
+          if (result.failed()) {
+            ApiError error = new ApiError(Failure.UNAUTHENTICATED, "Missing, expired or invalid"
+                + " token. Get one from POST /v1/auth/token with a management key.", null);
+            if (ctx.request().isEnded()) {
+              IngressVerticle.error(ctx, error);
+            } else {
+              IngressVerticle.errorAndClose(ctx, error);
+            }
+            return;
+          }
+          ctx.put(ACCOUNT, result.result());
+          ctx.next();
+        });
+  }
+
+  /** A token outlives nothing: an erased account's tokens stop working at once. */
+  private Future<UUID> notErased(UUID account) {
+    return services.pool().preparedQuery("SELECT erased_at IS NULL FROM accounts WHERE id = $1")
+        .execute(io.vertx.sqlclient.Tuple.of(account))
+        .compose(rows -> rows.size() == 1 && rows.iterator().next().getBoolean(0)
+            ? Future.succeededFuture(account)
+            : Future.failedFuture("account erased or unknown"));
   }
 
   private static UUID accountOf(RoutingContext ctx) {
@@ -140,6 +153,55 @@ final class AccountApi {
   private Future<JsonObject> found(Future<JsonObject> result, String what) {
     return result.compose(value -> value != null ? Future.succeededFuture(value)
         : Future.failedFuture(new ApiError(Failure.NOT_FOUND, "No such " + what + ".", null)));
+  }
+
+  /**
+   * {@code GET /v1/account/export}: everything held about the account, as one JSON document
+   * streamed from the database.
+   */
+  private void export(RoutingContext ctx) {
+    export(ctx, services, accountOf(ctx));
+  }
+
+  /** Streams the account's export as the answer; also used by the admin API. */
+  static void export(RoutingContext ctx, Services services, UUID account) {
+    io.vertx.core.http.HttpServerResponse response = ctx.response();
+    new io.flopex.db.AccountData(services.pool()).export(account, response, found -> response
+            .setChunked(true).setStatusCode(200)
+            .putHeader("content-type", "application/json")
+            .putHeader("content-disposition", "attachment; filename=\"flopex-account-" + account
+                + ".json\""))
+        .onSuccess(v -> response.end())
+        .onFailure(err -> {
+          if (!response.headWritten()) {
+            IngressVerticle.error(ctx, err instanceof java.util.NoSuchElementException
+                ? new ApiError(Failure.NOT_FOUND, "No such account.", null)
+                : new ApiError(Failure.NOT_READY, "The export could not be read; retry"
+                    + " shortly.", null));
+          } else {
+            LOG.error("Export of an account failed midway: {}", err.getMessage());
+            // Cut the connection: a client must never take half a document for all of it.
+            response.reset();
+          }
+        });
+  }
+
+  /**
+   * {@code DELETE /v1/account}: erases the account. Keys are revoked, the email and usage
+   * metadata go; the ledger stays for the law, tied only to the account's random id.
+   */
+  private void erase(RoutingContext ctx) {
+    UUID account = accountOf(ctx);
+    AdminApi.reply(ctx, new io.flopex.db.AccountData(services.pool()).erase(account)
+        .compose(done -> {
+          if (!done) {
+            return Future.failedFuture(new ApiError(Failure.NOT_FOUND, "No such account.",
+                null));
+          }
+          services.auth().forgetAccount(account);
+          return Future.succeededFuture(new JsonObject().put("id", account.toString())
+              .put("erased", true));
+        }), 200);
   }
 
   private void showAccount(RoutingContext ctx) {

@@ -45,6 +45,8 @@ final class AdminApi {
     router.get("/admin/v1/usage").handler(this::usage);
     router.get("/admin/v1/endpoints").handler(this::endpoints);
     router.get("/admin/v1/accounts/:id").handler(this::account);
+    router.get("/admin/v1/accounts/:id/export").handler(ctx -> AccountApi.export(ctx, services,
+        uuid(ctx.pathParam("id"), "id")));
     router.post("/admin/v1/accounts/:id/management-keys").handler(this::createManagementKey);
     router.post("/admin/v1/accounts/:id/credits").handler(bodyTimeout).handler(body)
         .handler(this::credit);

@@ -70,6 +70,12 @@ public final class ApiKeyAuth {
     cache.values().removeIf(c -> c.owner.keyId().equals(keyId));
   }
 
+  /** Forgets every cached key of an account at once on this node (the account was erased). */
+  public void forgetAccount(java.util.UUID accountId) {
+    cache.values().stream().filter(c -> c.owner.accountId().equals(accountId))
+        .map(c -> c.owner.keyId()).toList().forEach(this::forget);
+  }
+
   static String bearer(String authorization) {
     if (authorization == null) {
       return null;
