@@ -124,7 +124,8 @@ public final class ConfigLoader {
     List<ModelConfig> models = models(doc, providers);
     return new FlopexConfig(serverConfig, databaseConfig, dataDir, adminToken, routingConfig,
         usageConfig, retentionConfig, cluster(object(doc, "cluster")),
-        bridge(object(doc, "bridge")), billing(object(doc, "billing")), stripe(object(doc, "stripe")), auth(object(doc, "auth")), providers, models);
+        bridge(object(doc, "bridge")), billing(object(doc, "billing")),
+        stripe(object(doc, "stripe")), auth(object(doc, "auth")), providers, models);
   }
 
   private FlopexConfig.Cluster cluster(JsonObject cluster) {

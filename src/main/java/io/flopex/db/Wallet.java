@@ -87,8 +87,10 @@ public final class Wallet {
             + " RETURNING amount_micros),"
             + " account AS ("
             + " UPDATE accounts SET"
-            + " reserved_micros = reserved_micros - coalesce((SELECT sum(amount_micros) FROM done), 0),"
-            + " balance_micros = balance_micros + coalesce((SELECT sum(amount_micros) FROM charged), 0)"
+            + " reserved_micros = reserved_micros"
+            + " - coalesce((SELECT sum(amount_micros) FROM done), 0),"
+            + " balance_micros = balance_micros"
+            + " + coalesce((SELECT sum(amount_micros) FROM charged), 0)"
             + " WHERE id = $2 AND (EXISTS (SELECT 1 FROM done) OR EXISTS (SELECT 1 FROM charged))"
             + " RETURNING id)"
             + " SELECT count(*) FROM account")

@@ -102,7 +102,8 @@ class ConvergenceBenchmark {
           others[t] = slowestOther;
         }
       }
- String report = "Convergence over " + TRIALS + " trials after " + WARMUP + " to warm up, " + NODES + " nodes on loopback"
+      String report = "Convergence over " + TRIALS + " trials after " + WARMUP + " to warm up, "
+          + NODES + " nodes on loopback"
           + " (" + Runtime.getRuntime().availableProcessors() + " cores, Java "
           + System.getProperty("java.version") + ")\n"
           + "  every node stopped routing to the provider: " + summary(all) + "\n"
