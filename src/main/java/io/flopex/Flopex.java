@@ -7,6 +7,7 @@ import io.flopex.config.FlopexConfig;
 import io.flopex.config.ModelConfig;
 import io.flopex.config.ProviderConfig;
 import io.flopex.db.AccountStore;
+import io.flopex.db.BillingRecords;
 import io.flopex.db.Database;
 import io.flopex.db.Migrations;
 import io.flopex.db.UsageStore;
@@ -129,7 +130,8 @@ public final class Flopex {
         config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null,
         new StripeStore(pool), accountAuth,
         new Limits(new KeyCounters(pool), config.billing().defaultMaxOutputTokens()));
-    RetentionVerticle retention = new RetentionVerticle(usage, config.retention(), clock);
+    RetentionVerticle retention = new RetentionVerticle(usage, new BillingRecords(pool),
+        config.retention(), clock);
     Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
         .compose(v -> deployOne(vertx, ids, retention))
         .compose(v -> config.billing().enabled()

@@ -61,7 +61,8 @@ public final class ConfigLoader {
     known(object(doc, "billing"), "billing.",
         Set.of("enabled", "reservationTimeoutMinutes", "defaultMaxOutputTokens"));
     known(object(doc, "usage"), "usage.", Set.of("batchSize", "flushIntervalMs", "maxPending"));
-    known(object(doc, "retention"), "retention.", Set.of("usageDays", "intervalMinutes"));
+    known(object(doc, "retention"), "retention.", Set.of("usageDays", "ledgerYears",
+        "intervalMinutes"));
     JsonObject server = object(doc, "server");
     int port = intValue(server, "server.port", 8080, 0, 65535);
     String portVar = env.apply("FLOPEX_PORT");
@@ -118,6 +119,7 @@ public final class ConfigLoader {
     JsonObject retention = object(doc, "retention");
     FlopexConfig.Retention retentionConfig = new FlopexConfig.Retention(
         intValue(retention, "retention.usageDays", 90, 1, 36_500),
+        intValue(retention, "retention.ledgerYears", 7, 1, 100),
         longValue(retention, "retention.intervalMinutes", 60, 1, 10_080) * 60_000);
 
     List<ProviderConfig> providers = providers(doc);

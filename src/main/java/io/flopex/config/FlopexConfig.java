@@ -139,8 +139,11 @@ public record FlopexConfig(
   /** How usage rows are batched into PostgreSQL. */
   public record Usage(int batchSize, long flushIntervalMs, int maxPending) {}
 
-  /** How long usage metadata is kept, and how often the purge runs. */
-  public record Retention(int usageDays, long intervalMs) {}
+  /**
+   * How long usage metadata is kept, in days; how long billing records (ledger, Stripe events
+   * and payments) are kept, in years; and how often the purge runs.
+   */
+  public record Retention(int usageDays, int ledgerYears, long intervalMs) {}
 
   @Override
   public String toString() {

@@ -27,7 +27,8 @@ public final class Migrations {
   /** The scripts, in order. A new script is appended here and never edited once released. */
   static final List<String> SCRIPTS = List.of("V1__core.sql", "V2__cache_write_tokens.sql",
       "V3__wallet.sql", "V4__stripe.sql", "V5__account_api.sql", "V6__key_limits.sql",
-      "V7__exact_charges.sql", "V8__usage_partitions.sql", "V9__erasure.sql");
+      "V7__exact_charges.sql", "V8__usage_partitions.sql", "V9__erasure.sql",
+      "V10__billing_retention.sql");
   private static final long LOCK_KEY = 0x466c6f706578L;
 
   private Migrations() {}

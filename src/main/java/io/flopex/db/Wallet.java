@@ -33,7 +33,9 @@ public final class Wallet {
     CHARGE("charge"),
     REFUND("refund"),
     DISPUTE("dispute"),
-    ADJUSTMENT("adjustment");
+    ADJUSTMENT("adjustment"),
+    /** The sum of older entries past the retention period, which it replaces. */
+    CARRIED_FORWARD("carried_forward");
 
     private final String stored;
 

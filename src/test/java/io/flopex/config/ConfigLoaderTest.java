@@ -84,7 +84,7 @@ class ConfigLoaderTest {
       assertThat(config.adminToken()).isNull();
       assertThat(config.routing().maxAttempts()).isEqualTo(4);
       assertThat(config.usage()).isEqualTo(new FlopexConfig.Usage(200, 250, 100_000));
-      assertThat(config.retention()).isEqualTo(new FlopexConfig.Retention(90, 3_600_000));
+      assertThat(config.retention()).isEqualTo(new FlopexConfig.Retention(90, 7, 3_600_000));
       assertThat(config.providers()).isEmpty();
       assertThat(config.models()).isEmpty();
     }
@@ -98,7 +98,8 @@ class ConfigLoaderTest {
           .put("dataDir", "/var/lib/flopex")
           .put("adminToken", "a".repeat(16))
           .put("routing", new JsonObject().put("maxAttempts", 2))
-          .put("retention", new JsonObject().put("usageDays", 7).put("intervalMinutes", 5));
+          .put("retention", new JsonObject().put("usageDays", 7).put("ledgerYears", 10)
+              .put("intervalMinutes", 5));
 
       FlopexConfig config = load(doc);
 
@@ -109,7 +110,7 @@ class ConfigLoaderTest {
       assertThat(config.dataDir()).isEqualTo(Path.of("/var/lib/flopex"));
       assertThat(config.adminToken()).isEqualTo("a".repeat(16));
       assertThat(config.routing().maxAttempts()).isEqualTo(2);
-      assertThat(config.retention()).isEqualTo(new FlopexConfig.Retention(7, 300_000));
+      assertThat(config.retention()).isEqualTo(new FlopexConfig.Retention(7, 10, 300_000));
     }
 
     @Test

@@ -3,17 +3,14 @@ package io.flopex.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flopex.testing.Gateway;
+import io.flopex.testing.StripeEvents;
 import io.flopex.testing.Sync;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.util.HexFormat;
 import java.util.UUID;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,14 +39,7 @@ class StripeWebhookTest {
   }
 
   private static String sign(String payload, String secret, long timestamp) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      byte[] digest = mac.doFinal((timestamp + "." + payload).getBytes(StandardCharsets.UTF_8));
-      return "t=" + timestamp + ",v1=" + HexFormat.of().formatHex(digest);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return StripeEvents.sign(payload, secret, timestamp);
   }
 
   private HttpResponse<String> deliver(String payload, String signature) {
@@ -68,17 +58,11 @@ class StripeWebhookTest {
   }
 
   private static String event(String id, String type, String apiVersion, JsonObject object) {
-    return new JsonObject().put("id", id).put("object", "event").put("api_version", apiVersion)
-        .put("created", 1_700_000_000).put("type", type).put("livemode", false)
-        .put("data", new JsonObject().put("object", object)).encode();
+    return StripeEvents.event(id, type, apiVersion, object);
   }
 
   private String checkout(String eventId, String paymentIntent, long cents) {
-    return event(eventId, "checkout.session.completed", "2024-06-20", new JsonObject()
-        .put("id", "cs_test_" + paymentIntent).put("object", "checkout.session")
-        .put("client_reference_id", gateway.accountId()).put("amount_total", cents)
-        .put("currency", "usd").put("payment_status", "paid").put("status", "complete")
-        .put("payment_intent", paymentIntent));
+    return StripeEvents.checkout(eventId, gateway.accountId(), paymentIntent, cents);
   }
 
   private static String refund(String eventId, String paymentIntent, long refundedCents) {
