@@ -31,6 +31,12 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    String logFormat = System.getProperty("FLOPEX_LOG_FORMAT", System.getenv("FLOPEX_LOG_FORMAT"));
+    if (logFormat != null && !logFormat.equals("text") && !logFormat.equals("json")) {
+      // Logback would send every line to an appender that does not exist: nothing would show.
+      System.err.println("FLOPEX_LOG_FORMAT must be 'text' or 'json', not '" + logFormat + "'.");
+      System.exit(2);
+    }
     Path configFile = null;
     boolean cluster = false;
     for (int i = 0; i < args.length; i++) {

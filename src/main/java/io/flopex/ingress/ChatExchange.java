@@ -75,6 +75,7 @@ final class ChatExchange {
   private final KeyOwner key;
   private final ChatRequestValidator.Validated request;
   private final String requestId;
+  private final String path;
   private final long startedNanos = System.nanoTime();
   private final Instant startedAt = Instant.now();
   private final List<AttemptRecord> attempts = new ArrayList<>();
@@ -123,8 +124,10 @@ final class ChatExchange {
       KeyOwner key,
       ChatRequestValidator.Validated request,
       String requestId,
+      String path,
       Billing billing,
       Limits limits) {
+    this.path = path;
     this.billing = billing;
     this.limits = Limits.applies(key.limits()) ? limits : null;
     this.vertx = vertx;
@@ -436,7 +439,7 @@ final class ChatExchange {
     try {
       step.run();
     } catch (RuntimeException e) {
-      LOG.error("Request {} failed inside the gateway", requestId, e);
+      LOG.error("Request {} failed inside the gateway", requestId, Redacted.of(e));
       closeStreamConsumer();
       if (current != null && callId != null) {
         control(CallControl.Action.CANCEL);
@@ -875,9 +878,7 @@ final class ChatExchange {
           + usage.completionTokens(), cost);
     }
     bus.send(Addresses.USAGE_RECORD, record, LOCAL);
-    LOG.info("request_id={} key_id={} model={} provider={} status={} outcome={} attempts={}"
-            + " latency_ms={}", requestId, key.keyId(), printable(request.model()),
-        served ? current.provider() : "-", status, outcome, attempts.size(), latencyMs);
+    RequestLog.chat("POST", path, record);
     return cost;
   }
 

@@ -47,6 +47,7 @@ public final class IngressVerticle extends VerticleBase {
   private static final String STARTED = "flopex.started";
   private static final String REJECTED = "flopex.rejected";
   private static final String FORMAT = "flopex.format";
+  private static final String LOGGED = "flopex.logged";
 
   private final Services services;
   private final FlopexConfig config;
@@ -105,7 +106,7 @@ public final class IngressVerticle extends VerticleBase {
         return;
       }
       LOG.error("Unexpected failure handling request {}", (Object) ctx.get(REQUEST_ID),
-          ctx.failure());
+          ctx.failure() == null ? null : Redacted.of(ctx.failure()));
       error(ctx, new ApiError(Failure.INTERNAL, "The gateway failed to handle the request.",
           null));
     });
@@ -161,6 +162,16 @@ public final class IngressVerticle extends VerticleBase {
     }
     ctx.put(REQUEST_ID, id);
     ctx.response().putHeader("x-request-id", id);
+    ctx.addEndHandler(ended -> {
+      if (ctx.get(LOGGED) == null) {
+        KeyOwner owner = ctx.get(OWNER);
+        String path = ctx.request().path();
+        RequestLog.http(ctx.get(REQUEST_ID), ctx.request().method().name(),
+            path == null ? "-" : ChatExchange.printable(path), ctx.response().getStatusCode(),
+            (System.nanoTime() - (long) ctx.get(STARTED)) / 1_000_000,
+            owner == null ? null : owner.keyId(), ended.failed());
+      }
+    });
     ctx.next();
   }
 
@@ -261,8 +272,11 @@ public final class IngressVerticle extends VerticleBase {
     if (!request.warnings().isEmpty()) {
       ctx.response().putHeader("x-flopex-warnings", String.join("; ", request.warnings()));
     }
+    // The exchange logs the request's line with its usage; the end handler stays quiet.
+    ctx.put(LOGGED, true);
     new ChatExchange(vertx, ctx.response(), owner, request, ctx.get(REQUEST_ID),
-        services.billing(), services.limits()).start();
+        ChatExchange.printable(ctx.normalizedPath()), services.billing(), services.limits())
+        .start();
   }
 
   /**
