@@ -116,6 +116,111 @@ class SecretsAndContentTest {
     }
   }
 
+  /**
+   * Every secret Flopex holds or is shown, exercised on every route that takes one, right and
+   * wrong, with every logger at debug: none of them, nor any eight characters of one, is logged.
+   */
+  @Test
+  void noKeyTokenOrSecretIsEverLogged() {
+    String stripeKey = "sk_test_canary_5d9e1f03a7b24c68";
+    String webhookSecret = "whsec_canary_8b3f27d4e6a1c905";
+    String tokenSecret = "jwt-secret-canary-4f8a2d6c1e9b7035aa";
+    String providerKey = "sk-prov-canary-71c3e5a9d2f4b806";
+    io.vertx.core.http.HttpServer stripe = Sync.await(vertx.createHttpServer()
+        .requestHandler(req -> req.response().setStatusCode(401)
+            .putHeader("content-type", "application/json")
+            .end(new JsonObject().put("error", new JsonObject().put("type",
+                "invalid_request_error").put("message", "Invalid API Key provided: "
+                + stripeKey)).encode()))
+        .listen(0, "127.0.0.1"));
+    List<String> secrets = new ArrayList<>(List.of(stripeKey, webhookSecret, tokenSecret,
+        providerKey, Gateway.ADMIN_TOKEN));
+    try (Gateway gateway = Gateway.builder(vertx)
+        .env("PROVIDER_KEY", providerKey)
+        .provider("a", "openai", a.baseUrl(), "${PROVIDER_KEY}", new JsonObject())
+        .model("m", "a")
+        .stripe("secretKey", stripeKey)
+        .stripe("webhookSecret", webhookSecret)
+        .stripe("apiBase", "http://127.0.0.1:" + stripe.actualPort())
+        .stripe("successUrl", "https://example.com/paid")
+        .stripe("cancelUrl", "https://example.com/cancelled")
+        .auth("tokenSecret", tokenSecret)
+        .start()) {
+      secrets.add(gateway.key());
+      a.then(json(200, echoCompletion()));
+      assertThat(gateway.post("/v1/chat/completions", Chunks.request(false, "")).statusCode())
+          .isEqualTo(200);
+      a.then(json(401, openAiError("Incorrect API key provided: " + providerKey,
+          "invalid_request_error", "invalid_api_key")));
+      assertThat(gateway.post("/v1/chat/completions", Chunks.request(false, "")).statusCode())
+          .isEqualTo(502);
+      String wrongKey = "sk-flx-" + "wrongcanary9f8e7d6c5b4a39281706";
+      secrets.add(wrongKey);
+      assertThat(call(gateway, "POST", "/v1/chat/completions", wrongKey,
+          Chunks.request(false, "")).statusCode()).isEqualTo(401);
+      String wrongAdmin = "admin-wrong-canary-3c5e7a9b1d2f4e6a";
+      secrets.add(wrongAdmin);
+      assertThat(call(gateway, "GET", "/admin/v1/endpoints", wrongAdmin, null).statusCode())
+          .isEqualTo(401);
+
+      String managementKey = gateway.adminPost("/admin/v1/accounts/" + gateway.accountId()
+          + "/management-keys", new JsonObject()).getString("key");
+      secrets.add(managementKey);
+      HttpResponse<String> issued = call(gateway, "POST", "/v1/auth/token", managementKey, null);
+      String token = new JsonObject(issued.body()).getString("token");
+      secrets.add(token);
+      secrets.add(token.substring(token.lastIndexOf('.') + 1));
+      assertThat(call(gateway, "GET", "/v1/account", token, null).statusCode()).isEqualTo(200);
+      JsonObject created = new JsonObject(call(gateway, "POST", "/v1/keys", token,
+          new JsonObject().put("name", "second").encode()).body());
+      secrets.add(created.getString("key"));
+      assertThat(call(gateway, "POST", "/v1/billing/checkout", token,
+          new JsonObject().put("amount", 10_000_000).encode()).statusCode()).isEqualTo(502);
+      String unsigned = token.substring(0, token.lastIndexOf('.') + 1);
+      assertThat(call(gateway, "GET", "/v1/account", unsigned, null).statusCode())
+          .isEqualTo(401);
+      String forged = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0."
+          + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+              "{\"sub\":\"forgedcanary7d1e\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+          + ".";
+      secrets.add(forged);
+      assertThat(call(gateway, "GET", "/v1/account", forged, null).statusCode())
+          .isEqualTo(401);
+      String payload = "{\"id\":\"evt_1\",\"type\":\"checkout.session.completed\"}";
+      assertThat(gateway.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+              gateway.url("/webhooks/stripe")))
+          .header("Stripe-Signature", io.flopex.testing.StripeEvents.sign(payload,
+              "whsec_wrong", System.currentTimeMillis() / 1000))
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(payload)).build())
+          .statusCode()).isEqualTo(400);
+    } finally {
+      Sync.await(stripe.close());
+    }
+
+    String logged = logs.text();
+    assertThat(logged).contains("io.flopex.request");
+    for (String secret : secrets) {
+      for (int i = 0; i + 8 <= secret.length(); i += 4) {
+        String piece = secret.substring(i, i + 8);
+        if (!piece.startsWith("sk-flx-") && !piece.startsWith("mk-flx-")
+            && !piece.startsWith("eyJ")) {
+          assertThat(logged).as("a piece of " + secret.substring(0, 6) + "...")
+              .doesNotContain(piece);
+        }
+      }
+    }
+  }
+
+  private static HttpResponse<String> call(Gateway gateway, String method, String path,
+      String bearer, String body) {
+    return gateway.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+            gateway.url(path)))
+        .header("authorization", "Bearer " + bearer)
+        .header("content-type", "application/json")
+        .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+            : java.net.http.HttpRequest.BodyPublishers.ofString(body)).build());
+  }
+
   private static String canaryRequest(boolean stream) {
     JsonObject body = new JsonObject()
         .put("model", "m")
