@@ -87,6 +87,7 @@ class GeminiUpstreamTest {
 
     FakeUpstream.Received sent = gemini.lastRequest();
     assertThat(sent.path()).isEqualTo("/v1beta/models/up-gem:generateContent");
+    assertThat(sent.uri()).doesNotContain(KEY);
     assertThat(sent.headers().get("x-goog-api-key")).isEqualTo(KEY);
     assertThat(sent.body().getJsonObject("systemInstruction").getJsonArray("parts")
         .getJsonObject(0).getString("text")).isEqualTo("Count carefully.");
@@ -133,6 +134,7 @@ class GeminiUpstreamTest {
     assertThat(completionTokens).containsExactly(23L + 185);
     FakeUpstream.Received sent = gemini.lastRequest();
     assertThat(sent.path()).isEqualTo("/v1beta/models/up-gem:streamGenerateContent");
+    assertThat(sent.uri()).isEqualTo(sent.path() + "?alt=sse").doesNotContain(KEY);
     assertThat(sent.headers().get("x-goog-api-key")).isEqualTo(KEY);
   }
 

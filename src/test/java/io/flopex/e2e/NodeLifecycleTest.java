@@ -149,6 +149,38 @@ class NodeLifecycleTest {
   }
 
   @Test
+  void aGeneratedAdminTokenIsReadableByItsOwnerOnlyAndNeverLogged() throws Exception {
+    Path dataDir = Files.createDirectories(tempDir.resolve("token"));
+    JsonObject doc = new JsonObject()
+        .put("server", new JsonObject().put("port", 0).put("instances", 1))
+        .put("dataDir", dataDir.toString())
+        .put("database", new JsonObject().put("url",
+            io.flopex.testing.TestPostgres.newDatabaseUrl()));
+    FlopexConfig config = new ConfigLoader(Map.<String, String>of()::get).load(doc);
+    Vertx vertx = Vertx.vertx();
+    try (io.flopex.testing.LogCapture logs = io.flopex.testing.LogCapture.debug()) {
+      Flopex node = Sync.await(Flopex.start(vertx, config, Clock.systemUTC()));
+      try {
+        Path file = dataDir.resolve("admin-token");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        String token = Files.readString(file).trim();
+        assertThat(token).hasSizeGreaterThanOrEqualTo(32);
+        assertThat(logs.text()).contains("Admin token: generated").doesNotContain(token);
+        HttpResponse<String> admin = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port() + "/admin/v1/endpoints"))
+            .header("authorization", "Bearer " + token).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(admin.statusCode()).isEqualTo(200);
+      } finally {
+        Sync.await(node.close());
+      }
+    } finally {
+      Sync.await(vertx.close());
+    }
+  }
+
+  @Test
   void embeddedDatabaseKeepsItsDataAcrossRestarts() throws Exception {
     Path dataDir = tempDir.resolve("embedded");
     JsonObject doc = new JsonObject()

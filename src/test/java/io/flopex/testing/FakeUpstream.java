@@ -38,7 +38,9 @@ public final class FakeUpstream {
   }
 
   /** What the fake saw of one request. */
-  public record Received(String path, MultiMap headers, JsonObject body, long receivedAtNanos) {}
+  /** A request as the upstream received it; {@code uri} is the path with its query string. */
+  public record Received(String path, String uri, MultiMap headers, JsonObject body,
+      long receivedAtNanos) {}
 
   private final Vertx vertx;
   private final Deque<Behavior> script = new ArrayDeque<>();
@@ -74,7 +76,8 @@ public final class FakeUpstream {
       } catch (RuntimeException e) {
         json = new JsonObject().put("unparseable", true);
       }
-      received.add(new Received(request.path(), request.headers(), json, System.nanoTime()));
+      received.add(new Received(request.path(), request.uri(), request.headers(), json,
+          System.nanoTime()));
       bodies.put(request, json);
       request.response().endHandler(v -> bodies.remove(request));
       calls.incrementAndGet();
