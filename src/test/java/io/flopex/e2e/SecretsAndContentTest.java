@@ -77,9 +77,11 @@ class SecretsAndContentTest {
         .provider("echo401", "openai", a.baseUrl(), "${CANARY_KEY}", timeouts)
         .provider("nodns", "openai", "http://flopex-canary.invalid/v1", "${CANARY_KEY}", timeouts)
         .provider("missing", "openai", b.baseUrl(), "${CANARY_KEY}", timeouts)
+        .provider("gemini", "gemini", b.rootUrl(), "${CANARY_KEY}", timeouts)
         .model("auth", "echo401")
         .model("dns", "nodns")
         .model("unknown-upstream-model", "missing")
+        .model("unknown-gemini-model", "gemini")
         .start()) {
       a.always(json(401, openAiError("Incorrect API key provided: "
           + PROVIDER_KEY.substring(0, 12) + "****" + PROVIDER_KEY.substring(28)
@@ -107,6 +109,19 @@ class SecretsAndContentTest {
           Chunks.request(true, "").replace("\"m\"", "\"unknown-upstream-model\""));
       record(missing);
       assertThat(missing.statusCode()).isEqualTo(404);
+
+      // Gemini's own 404 for a model it does not know; its key goes in a header, never the URL.
+      b.then(json(404, new JsonObject().put("error", new JsonObject().put("code", 404)
+          .put("message", "models/up-gemini is not found for API version v1beta, or is not"
+              + " supported for generateContent. Call ListModels to see the list of available"
+              + " models and their supported methods.").put("status", "NOT_FOUND")).encode()));
+      HttpResponse<String> geminiMissing = gateway.post("/v1/chat/completions",
+          Chunks.request(false, "").replace("\"m\"", "\"unknown-gemini-model\""));
+      record(geminiMissing);
+      assertThat(geminiMissing.statusCode()).isEqualTo(404);
+      FakeUpstream.Received sent = b.lastRequest();
+      assertThat(sent.headers().get("x-goog-api-key")).isEqualTo(PROVIDER_KEY);
+      assertThat(sent.uri()).doesNotContain(PROVIDER_KEY);
     }
 
     String everything = String.join("\n", responses) + "\n" + logs.text();
