@@ -18,6 +18,7 @@ import io.flopex.ingress.AccountAuth;
 import io.flopex.ingress.Billing;
 import io.flopex.ingress.Limits;
 import io.flopex.ingress.ApiKeyAuth;
+import io.flopex.ingress.InFlight;
 import io.flopex.ingress.IngressVerticle;
 import io.flopex.ingress.Readiness;
 import io.flopex.ingress.Services;
@@ -28,6 +29,7 @@ import io.flopex.usage.UsageVerticle;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -66,14 +68,17 @@ public final class Flopex {
   private final List<String> deployments;
   private final int port;
   private final RetentionVerticle retention;
-  private final long shutdownGraceMs;
+  private final FlopexConfig.Server server;
+  private final InFlight inFlight;
   private final TcpEventBusBridge bridge;
+  private final Promise<Void> closed = Promise.promise();
 
   private Flopex(Vertx vertx, Database database, Pool pool, Readiness readiness,
-      List<String> deployments, int port, RetentionVerticle retention, long shutdownGraceMs,
-      TcpEventBusBridge bridge) {
+      List<String> deployments, int port, RetentionVerticle retention,
+      FlopexConfig.Server server, InFlight inFlight, TcpEventBusBridge bridge) {
     this.bridge = bridge;
-    this.shutdownGraceMs = shutdownGraceMs;
+    this.server = server;
+    this.inFlight = inFlight;
     this.vertx = vertx;
     this.database = database;
     this.pool = pool;
@@ -129,7 +134,8 @@ public final class Flopex {
         readiness, wallet,
         config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null,
         new StripeStore(pool), accountAuth,
-        new Limits(new KeyCounters(pool), config.billing().defaultMaxOutputTokens()));
+        new Limits(new KeyCounters(pool), config.billing().defaultMaxOutputTokens()),
+        new InFlight());
     RetentionVerticle retention = new RetentionVerticle(usage, new BillingRecords(pool),
         config.retention(), clock);
     Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
@@ -159,7 +165,8 @@ public final class Flopex {
           return bridge(vertx, config.bridge());
         })
         .map(bridge -> new Flopex(vertx, database, pool, readiness, ids,
-            ingress.get(0).actualPort(), retention, config.server().shutdownGraceMs(), bridge));
+            ingress.get(0).actualPort(), retention, config.server(), services.inFlight(),
+            bridge));
   }
 
   /**
@@ -231,8 +238,9 @@ public final class Flopex {
     database.close();
   }
 
-  public long shutdownGraceMs() {
-    return shutdownGraceMs;
+  /** The longest a clean shutdown may take: the drain delay, the grace period and a margin. */
+  public long shutdownBudgetMs() {
+    return server.drainDelayMs() + server.shutdownGraceMs() + BOOKKEEPING_MS + 20_000;
   }
 
   public int port() {
@@ -251,25 +259,45 @@ public final class Flopex {
     return retention;
   }
 
+  /** How long a shutdown waits for the charges and counts of finished requests to be written. */
+  private static final long BOOKKEEPING_MS = 15_000;
+
   /**
-   * Stops in dependency order: the HTTP servers first, so nothing new arrives, then the
-   * providers, then the usage writer, which flushes what is waiting, then the database.
+   * Stops without losing anything metered: reports not-ready at once and keeps serving for
+   * {@code server.drainDelayMs}, so that load balancers stop sending traffic; then stops
+   * accepting and gives requests and streams in flight up to {@code server.shutdownGraceMs} to
+   * finish; waits for their charges and limit counts to be written; then stops the other
+   * verticles in reverse order (the usage writer flushes what is waiting) and the database.
    */
   public Future<Void> close() {
-    readiness.markStopping();
-    Future<Void> chain = bridge == null ? Future.succeededFuture()
-        : bridge.close().recover(err -> Future.succeededFuture());
+    if (!readiness.markStopping()) {
+      return closed.future();
+    }
     List<String> reversed = new ArrayList<>(deployments);
     Collections.reverse(reversed);
+    String ingress = reversed.isEmpty() ? null : reversed.remove(0);
+    Future<Void> chain = server.drainDelayMs() == 0 ? Future.succeededFuture()
+        : Future.future(p -> vertx.setTimer(server.drainDelayMs(), id -> p.complete()));
+    chain = chain.compose(v -> bridge == null ? Future.<Void>succeededFuture()
+        : bridge.close().recover(err -> Future.succeededFuture()));
+    if (ingress != null) {
+      chain = chain.compose(v -> vertx.undeploy(ingress).recover(err -> Future.succeededFuture()));
+    }
+    chain = chain.compose(v -> inFlight.idle(vertx, BOOKKEEPING_MS).recover(err -> {
+      LOG.warn("Shutting down with bookkeeping unfinished: {}", err.getMessage());
+      return Future.succeededFuture();
+    }));
     for (String id : reversed) {
       chain = chain.compose(v -> vertx.undeploy(id).recover(err -> Future.succeededFuture()));
     }
-    return chain
+    chain
         .compose(v -> pool.close())
         .eventually(() -> vertx.executeBlocking(() -> {
           stopDatabase();
           return null;
         }))
-        .mapEmpty();
+        .<Void>mapEmpty()
+        .onComplete(closed);
+    return closed.future();
   }
 }

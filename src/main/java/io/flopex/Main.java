@@ -102,7 +102,7 @@ public final class Main {
       LOG.info("Shutting down");
       try {
         running.close().compose(v -> node.close())
-            .await(running.shutdownGraceMs() + 20_000, TimeUnit.MILLISECONDS);
+            .await(running.shutdownBudgetMs(), TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         LOG.warn("Shutdown did not complete in time: {}", e.toString());
       } finally {

@@ -44,7 +44,8 @@ public final class ConfigLoader {
     known(doc, "", Set.of("server", "database", "dataDir", "adminToken", "routing", "usage",
         "retention", "cluster", "bridge", "billing", "stripe", "auth", "providers", "models"));
     known(object(doc, "server"), "server.", Set.of("host", "port", "maxBodyBytes",
-        "bodyTimeoutMs", "maxSseEventBytes", "instances", "shutdownGraceMs"));
+        "bodyTimeoutMs", "maxSseEventBytes", "instances", "shutdownGraceMs",
+        "drainDelayMs"));
     known(object(doc, "database"), "database.", Set.of("url", "poolSize"));
     known(object(doc, "routing"), "routing.", Set.of("maxAttempts", "defaultCooldownMs",
         "breaker"));
@@ -77,7 +78,8 @@ public final class ConfigLoader {
         (int) longValue(server, "server.maxSseEventBytes", 16L * 1024 * 1024, 16L * 1024 * 1024,
             Integer.MAX_VALUE - 8),
         intValue(server, "server.instances", 0, 0, 256),
-        longValue(server, "server.shutdownGraceMs", 10_000, 0, 600_000));
+        longValue(server, "server.shutdownGraceMs", 10_000, 0, 600_000),
+        longValue(server, "server.drainDelayMs", 0, 0, 600_000));
 
     JsonObject database = object(doc, "database");
     String url = nonBlank(env.apply("FLOPEX_DATABASE_URL"));

@@ -20,7 +20,11 @@ public record FlopexConfig(
     List<ProviderConfig> providers,
     List<ModelConfig> models) {
 
-  /** HTTP ingress settings. {@code instances} of 0 means one per event loop. */
+  /**
+   * HTTP ingress settings. {@code instances} of 0 means one per event loop. On shutdown the node
+   * first reports not-ready for {@code drainDelayMs} while still serving, then stops accepting and
+   * gives requests in flight up to {@code shutdownGraceMs} to finish.
+   */
   public record Server(
       String host,
       int port,
@@ -28,7 +32,8 @@ public record FlopexConfig(
       long bodyTimeoutMs,
       int maxSseEventBytes,
       int instances,
-      long shutdownGraceMs) {}
+      long shutdownGraceMs,
+      long drainDelayMs) {}
 
   /** An external PostgreSQL URL, or {@code null} to run the embedded server. */
   public record Database(String url, int poolSize) {

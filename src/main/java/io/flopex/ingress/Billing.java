@@ -6,6 +6,8 @@ import io.flopex.config.FlopexConfig;
 import io.flopex.config.Pricing;
 import io.flopex.db.Wallet;
 import io.flopex.usage.CostCalculator;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -102,25 +104,36 @@ public final class Billing {
     return bytes;
   }
 
-  /** Charges the real cost against the reservation, retrying a few times on database errors. */
-  void settle(UUID reservation, UUID account, long costMicros, String requestId) {
-    settle(reservation, account, costMicros, requestId, 1);
+  /**
+   * Charges the real cost against the reservation, retrying a few times on database errors. The
+   * future completes when the charge is written or every try has failed (it never fails).
+   */
+  Future<Void> settle(UUID reservation, UUID account, long costMicros, String requestId) {
+    Promise<Void> done = Promise.promise();
+    settle(reservation, account, costMicros, requestId, 1, done);
+    return done.future();
   }
 
   private void settle(UUID reservation, UUID account, long costMicros, String requestId,
-      int attempt) {
-    wallet.settle(reservation, account, costMicros, requestId).onFailure(err -> {
+      int attempt, Promise<Void> done) {
+    wallet.settle(reservation, account, costMicros, requestId).onComplete(ar -> {
+      if (ar.succeeded()) {
+        done.tryComplete();
+        return;
+      }
+      Throwable err = ar.cause();
       if (attempt == 1) {
         LOG.warn("Request {}: charging {} micro-USD failed ({}); retrying", requestId,
             costMicros, err.getMessage());
       }
       if (attempt < SETTLE_TRIES) {
         vertx.setTimer(100L << attempt, id -> settle(reservation, account, costMicros, requestId,
-            attempt + 1));
+            attempt + 1, done));
       } else {
         LOG.error("Request {}: could not charge {} micro-USD to account {} after {} tries ({});"
             + " charge it by hand with the admin credit route", requestId, costMicros, account,
             SETTLE_TRIES, err.getMessage());
+        done.tryComplete();
       }
     });
   }

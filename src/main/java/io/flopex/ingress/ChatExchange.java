@@ -76,6 +76,7 @@ final class ChatExchange {
   private final ChatRequestValidator.Validated request;
   private final String requestId;
   private final String path;
+  private final InFlight inFlight;
   private final long startedNanos = System.nanoTime();
   private final Instant startedAt = Instant.now();
   private final List<AttemptRecord> attempts = new ArrayList<>();
@@ -126,8 +127,10 @@ final class ChatExchange {
       String requestId,
       String path,
       Billing billing,
-      Limits limits) {
+      Limits limits,
+      InFlight inFlight) {
     this.path = path;
+    this.inFlight = inFlight;
     this.billing = billing;
     this.limits = Limits.applies(key.limits()) ? limits : null;
     this.vertx = vertx;
@@ -141,6 +144,7 @@ final class ChatExchange {
   }
 
   void start() {
+    inFlight.begin();
     response.closeHandler(v -> onClientGone());
     KeyLimits allowed = key.limits();
     if (allowed.expiresAt() != null && !allowed.expiresAt().isAfter(OffsetDateTime.now())) {
@@ -870,14 +874,13 @@ final class ChatExchange {
         request.stream(), outcome, status, List.copyOf(attempts), usage, cost, latencyMs,
         ttfbNanos < 0 ? 0 : ttfbNanos / 1_000_000);
     finished = true;
-    if (reservation != null) {
-      billing.settle(reservation, key.accountId(), cost, requestId);
-    }
-    if (admission != null) {
-      limits.finish(admission.id(), !attempts.isEmpty(), usage.promptTokens()
-          + usage.completionTokens(), cost);
-    }
+    Future<Void> charged = reservation == null ? Future.succeededFuture()
+        : billing.settle(reservation, key.accountId(), cost, requestId);
+    Future<Void> counted = admission == null ? Future.succeededFuture()
+        : limits.finish(admission.id(), !attempts.isEmpty(), usage.promptTokens()
+            + usage.completionTokens(), cost);
     bus.send(Addresses.USAGE_RECORD, record, LOCAL);
+    Future.join(charged, counted).onComplete(v -> inFlight.end());
     RequestLog.chat("POST", path, record);
     return cost;
   }

@@ -175,18 +175,75 @@ public final class IngressVerticle extends VerticleBase {
     ctx.next();
   }
 
+  /**
+   * {@code GET /health/ready}: whether this node should receive traffic. It is ready when every
+   * verticle is deployed, it is not shutting down, its database answers and, in a cluster, it is
+   * an active member. Provider health is reported but does not make the node unready: every node
+   * sees the same providers, and taking them all out of a load balancer would turn a provider's
+   * outage into the gateway's.
+   */
   private void ready(RoutingContext ctx) {
     Readiness readiness = services.readiness();
     if (!readiness.deployed() || readiness.stopping()) {
       json(ctx, 503, new JsonObject().put("status", readiness.stopping() ? "stopping" : "starting"));
       return;
     }
-    services.pool().query("SELECT 1").execute()
+    Future<Boolean> database = services.pool().query("SELECT 1").execute()
         .timeout(2, TimeUnit.SECONDS)
-        .onSuccess(rows -> json(ctx, 200, new JsonObject().put("status", "ready")
-            .put("database", "up")))
-        .onFailure(err -> json(ctx, 503, new JsonObject().put("status", "not_ready")
-            .put("database", "down")));
+        .map(true)
+        .otherwise(false);
+    Future<JsonObject> providers = vertx.eventBus().<JsonObject>request(Addresses.ROUTING_STATUS,
+            null, new DeliveryOptions().setLocalOnly(true).setSendTimeout(2_000))
+        .map(message -> providerHealth(message.body()))
+        .otherwise(err -> new JsonObject().put("status", "unknown"));
+    JsonObject cluster = cluster();
+    Future.join(database, providers).onComplete(v -> {
+      boolean databaseUp = database.result();
+      boolean member = !cluster.getBoolean("enabled") || cluster.getBoolean("active");
+      boolean ready = databaseUp && member && !readiness.stopping();
+      json(ctx, ready ? 200 : 503, new JsonObject()
+          .put("status", ready ? "ready" : readiness.stopping() ? "stopping" : "not_ready")
+          .put("database", databaseUp ? "up" : "down")
+          .put("cluster", cluster)
+          .put("providers", providers.result()));
+    });
+  }
+
+  /** This node's membership: whether it is clustered, active, and how many nodes it sees. */
+  private JsonObject cluster() {
+    JsonObject cluster = new JsonObject().put("enabled", vertx.isClustered());
+    if (vertx.isClustered()
+        && vertx instanceof io.vertx.core.internal.VertxInternal internal
+        && internal.clusterManager() != null) {
+      io.vertx.core.spi.cluster.ClusterManager manager = internal.clusterManager();
+      boolean active = manager.isActive();
+      cluster.put("active", active).put("nodes", active ? manager.getNodes().size() : 0);
+    } else if (vertx.isClustered()) {
+      cluster.put("active", false);
+    }
+    return cluster;
+  }
+
+  /** How many endpoints can take traffic now, and how many rest or have an open circuit. */
+  private static JsonObject providerHealth(JsonObject status) {
+    int endpoints = 0;
+    int resting = 0;
+    int open = 0;
+    int unavailable = 0;
+    for (Object o : status.getJsonArray("endpoints", new JsonArray())) {
+      if (o instanceof JsonObject endpoint) {
+        boolean rests = endpoint.containsKey("restingUntil");
+        boolean cut = "open".equals(endpoint.getString("circuit"));
+        endpoints++;
+        resting += rests ? 1 : 0;
+        open += cut ? 1 : 0;
+        unavailable += rests || cut ? 1 : 0;
+      }
+    }
+    return new JsonObject().put("endpoints", endpoints)
+        .put("available", endpoints - unavailable)
+        .put("resting", resting)
+        .put("circuits_open", open);
   }
 
   private void authenticate(RoutingContext ctx) {
@@ -275,8 +332,8 @@ public final class IngressVerticle extends VerticleBase {
     // The exchange logs the request's line with its usage; the end handler stays quiet.
     ctx.put(LOGGED, true);
     new ChatExchange(vertx, ctx.response(), owner, request, ctx.get(REQUEST_ID),
-        ChatExchange.printable(ctx.normalizedPath()), services.billing(), services.limits())
-        .start();
+        ChatExchange.printable(ctx.normalizedPath()), services.billing(), services.limits(),
+        services.inFlight()).start();
   }
 
   /**

@@ -86,10 +86,13 @@ public final class Limits {
         : java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString() + "s";
   }
 
-  void finish(UUID id, boolean sent, long tokens, long costMicros) {
-    (sent ? counters.finish(id, tokens, costMicros) : counters.forget(id))
+  /** Counts the request's end against its key; the future never fails. */
+  io.vertx.core.Future<Void> finish(UUID id, boolean sent, long tokens, long costMicros) {
+    return (sent ? counters.finish(id, tokens, costMicros) : counters.forget(id))
         .onFailure(err -> LOG.error("Could not count the end of request {} against its key's"
             + " limits ({}); it stops counting as in flight after {} minutes", id,
-            err.getMessage(), 15));
+            err.getMessage(), 15))
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
   }
 }

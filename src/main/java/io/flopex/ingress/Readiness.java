@@ -12,8 +12,9 @@ public final class Readiness {
     deployed.set(true);
   }
 
-  public void markStopping() {
-    stopping.set(true);
+  /** Marks the node as shutting down; true the first time only. */
+  public boolean markStopping() {
+    return stopping.compareAndSet(false, true);
   }
 
   public boolean deployed() {

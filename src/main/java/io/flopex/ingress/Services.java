@@ -22,4 +22,5 @@ public record Services(
     Billing billing,
     StripeStore stripe,
     AccountAuth accountAuth,
-    Limits limits) {}
+    Limits limits,
+    InFlight inFlight) {}

@@ -77,7 +77,7 @@ class ConfigLoaderTest {
       FlopexConfig config = load(new JsonObject());
 
       assertThat(config.server()).isEqualTo(new FlopexConfig.Server(
-          "0.0.0.0", 8080, 8L * 1024 * 1024, 30_000, 16 * 1024 * 1024, 0, 10_000));
+          "0.0.0.0", 8080, 8L * 1024 * 1024, 30_000, 16 * 1024 * 1024, 0, 10_000, 0));
       assertThat(config.database().url()).isNull();
       assertThat(config.database().poolSize()).isEqualTo(8);
       assertThat(config.dataDir()).isEqualTo(Path.of("./data"));
