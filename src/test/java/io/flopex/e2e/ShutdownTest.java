@@ -186,6 +186,50 @@ class ShutdownTest {
         .isZero();
   }
 
+  /** Over HTTP/2 the stopping node sends GOAWAY, and the stream already open carries on. */
+  @Test
+  void anHttp2StreamCarriesOnAfterGoaway() {
+    Gateway gateway = Gateway.builder(vertx).provider("a", upstream.baseUrl()).model("m", "a")
+        .server("shutdownGraceMs", 10_000).start();
+    io.vertx.core.http.HttpClient client = vertx.createHttpClient(
+        new io.vertx.core.http.HttpClientOptions()
+            .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false));
+    try {
+      upstream.then(sse(slowStream(), 50, true));
+      StringBuilder body = new StringBuilder();
+      io.vertx.core.Promise<Void> firstPiece = io.vertx.core.Promise.promise();
+      Future<Void> ended = client.request(io.vertx.core.http.HttpMethod.POST, gateway.port(),
+              "127.0.0.1", "/v1/chat/completions")
+          .compose(request -> request
+              .putHeader("authorization", "Bearer " + gateway.key())
+              .putHeader("content-type", "application/json")
+              .send(Chunks.request(true, "")))
+          .compose(response -> {
+            assertThat(response.version()).isEqualTo(io.vertx.core.http.HttpVersion.HTTP_2);
+            response.handler(chunk -> {
+              synchronized (body) {
+                body.append(chunk.toString(StandardCharsets.UTF_8));
+                if (body.indexOf("piece0") >= 0) {
+                  firstPiece.tryComplete();
+                }
+              }
+            });
+            return response.end();
+          });
+      Sync.await(firstPiece.future());
+      Future<Void> closed = gateway.flopex().close();
+      Sync.await(ended);
+      synchronized (body) {
+        assertThat(body.toString()).contains("piece" + (CHUNKS - 1)).contains("[DONE]");
+      }
+      Sync.await(closed);
+    } finally {
+      Sync.await(client.close());
+      gateway.close();
+    }
+  }
+
   /** SIGTERM to a real process: the same, through the JVM's shutdown hook. */
   @Test
   void sigtermLetsAStreamFinishAndItsUsageRowLand() throws Exception {
