@@ -91,6 +91,25 @@ class ClusterTest {
   }
 
   @Test
+  void readinessShowsEachNodeItsClusterAndTheProvidersItSeesResting() {
+    List<Gateway> nodes = List.of(node(), node(), node());
+    a.always(json(429, openAiError("Rate limit reached", "requests", "rate_limit_exceeded"),
+        "retry-after", "30"));
+    ask(nodes.get(0));
+
+    for (Gateway node : nodes) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> resting(node, "a"));
+      java.net.http.HttpResponse<String> ready = node.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(node.url("/health/ready"))).GET().build());
+      assertThat(ready.statusCode()).isEqualTo(200);
+      io.vertx.core.json.JsonObject body = new io.vertx.core.json.JsonObject(ready.body());
+      assertThat(body.getJsonObject("cluster")).isEqualTo(new io.vertx.core.json.JsonObject()
+          .put("enabled", true).put("active", true).put("nodes", 3));
+      assertThat(body.getJsonObject("providers").getInteger("resting")).isEqualTo(1);
+    }
+  }
+
+  @Test
   void aNodeThatJoinsLaterLearnsTheCooldownsInForce() {
     Gateway first = node();
     node();
