@@ -19,7 +19,10 @@ import io.flopex.ingress.Limits;
 import io.flopex.ingress.ApiKeyAuth;
 import io.flopex.ingress.IngressVerticle;
 import io.flopex.ingress.Readiness;
+import io.flopex.ingress.Refusals;
 import io.flopex.ingress.Services;
+import io.flopex.metrics.NodeMetrics;
+import io.flopex.metrics.ScrapeHandler;
 import io.flopex.provider.ProviderVerticle;
 import io.flopex.retention.RetentionVerticle;
 import io.flopex.routing.RoutingVerticle;
@@ -30,6 +33,8 @@ import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
 import io.vertx.ext.bridge.BridgeOptions;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
@@ -67,11 +72,15 @@ public final class Flopex {
   private final RetentionVerticle retention;
   private final long shutdownGraceMs;
   private final TcpEventBusBridge bridge;
+  private final NodeMetrics metrics;
+  private final HttpServer metricsServer;
 
   private Flopex(Vertx vertx, Database database, Pool pool, Readiness readiness,
       List<String> deployments, int port, RetentionVerticle retention, long shutdownGraceMs,
-      TcpEventBusBridge bridge) {
+      TcpEventBusBridge bridge, NodeMetrics metrics, HttpServer metricsServer) {
     this.bridge = bridge;
+    this.metrics = metrics;
+    this.metricsServer = metricsServer;
     this.shutdownGraceMs = shutdownGraceMs;
     this.vertx = vertx;
     this.database = database;
@@ -120,6 +129,10 @@ public final class Flopex {
   private static Future<Flopex> deploy(Vertx vertx, FlopexConfig config, Clock clock,
       Database database, Pool pool, Readiness readiness, String adminToken,
       AccountAuth accountAuth) {
+    NodeMetrics metrics = NodeMetrics.of(vertx, config.metrics());
+    if (config.metrics().enabled() && !metrics.vertxMetrics()) {
+      LOG.info("Metrics: Flopex's own only; this Vert.x instance was built without its metrics");
+    }
     List<String> ids = new ArrayList<>();
     AccountStore accounts = new AccountStore(pool);
     UsageStore usage = new UsageStore(pool);
@@ -128,14 +141,15 @@ public final class Flopex {
         readiness, wallet,
         config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null,
         new StripeStore(pool), accountAuth,
-        new Limits(new KeyCounters(pool), config.billing().defaultMaxOutputTokens()));
+        new Limits(new KeyCounters(pool), config.billing().defaultMaxOutputTokens()),
+        metrics, new Refusals(metrics.registry()));
     RetentionVerticle retention = new RetentionVerticle(usage, config.retention(), clock);
-    Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
+    Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config, metrics.registry()))
         .compose(v -> deployOne(vertx, ids, retention))
         .compose(v -> config.billing().enabled()
             ? deployOne(vertx, ids, new BillingVerticle(wallet, config.billing()))
             : Future.<Void>succeededFuture())
-        .compose(v -> deployOne(vertx, ids, new RoutingVerticle(config, clock)));
+        .compose(v -> deployOne(vertx, ids, new RoutingVerticle(config, clock, metrics.registry())));
     for (ProviderConfig provider : config.providers()) {
       chain = chain.compose(v -> deployOne(vertx, ids,
           new ProviderVerticle(provider, config.server().maxSseEventBytes())));
@@ -143,6 +157,7 @@ public final class Flopex {
     int instances = config.server().instances() > 0 ? config.server().instances()
         : VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
     List<IngressVerticle> ingress = new ArrayList<>();
+    HttpServer[] metricsServer = new HttpServer[1];
     return chain
         .compose(v -> vertx.deployVerticle(() -> {
           IngressVerticle verticle = new IngressVerticle(services, adminToken);
@@ -154,10 +169,47 @@ public final class Flopex {
             .setThreadingModel(ThreadingModel.EVENT_LOOP)))
         .compose(id -> {
           ids.add(id);
+          return metricsServer(vertx, config.metrics(), metrics, adminToken);
+        })
+        .compose(server -> {
+          metricsServer[0] = server;
           return bridge(vertx, config.bridge());
         })
         .map(bridge -> new Flopex(vertx, database, pool, readiness, ids,
-            ingress.get(0).actualPort(), retention, config.server().shutdownGraceMs(), bridge));
+            ingress.get(0).actualPort(), retention, config.server().shutdownGraceMs(), bridge,
+            metrics, metricsServer[0]))
+        .onFailure(err -> {
+          if (metricsServer[0] != null) {
+            metricsServer[0].close();
+          }
+        });
+  }
+
+  /**
+   * A listener of its own for {@code GET /metrics}, when {@code metrics.port} is set, so that the
+   * scrape can stay on an interface clients do not reach.
+   */
+  private static Future<HttpServer> metricsServer(Vertx vertx, FlopexConfig.Metrics config,
+      NodeMetrics metrics, String adminToken) {
+    if (!config.ownPort()) {
+      return Future.succeededFuture();
+    }
+    ScrapeHandler scrape = new ScrapeHandler(metrics.prometheus(),
+        config.requireAdminToken() ? adminToken : null);
+    return vertx.createHttpServer()
+        .requestHandler(request -> {
+          if (request.method() == HttpMethod.GET && "/metrics".equals(request.path())) {
+            scrape.handle(request);
+          } else {
+            request.response().setStatusCode(404).end();
+          }
+        })
+        .listen(config.port(), config.host())
+        .recover(err -> Future.failedFuture(new IllegalStateException("metrics.host/metrics.port:"
+            + " cannot listen on " + config.host() + ":" + config.port() + " ("
+            + err.getMessage() + ")", err)))
+        .onSuccess(server -> LOG.info("Metrics on {}:{}/metrics", config.host(),
+            server.actualPort()));
   }
 
   /**
@@ -249,6 +301,16 @@ public final class Flopex {
     return retention;
   }
 
+  /** The node's meter registry and what serves it. */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  /** The port of the metrics listener, or -1 when {@code /metrics} is on the main port or off. */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.actualPort();
+  }
+
   /**
    * Stops in dependency order: the HTTP servers first, so nothing new arrives, then the
    * providers, then the usage writer, which flushes what is waiting, then the database.
@@ -257,6 +319,9 @@ public final class Flopex {
     readiness.markStopping();
     Future<Void> chain = bridge == null ? Future.succeededFuture()
         : bridge.close().recover(err -> Future.succeededFuture());
+    if (metricsServer != null) {
+      chain = chain.compose(v -> metricsServer.close().recover(err -> Future.succeededFuture()));
+    }
     List<String> reversed = new ArrayList<>(deployments);
     Collections.reverse(reversed);
     for (String id : reversed) {
@@ -264,6 +329,7 @@ public final class Flopex {
     }
     return chain
         .compose(v -> pool.close())
+        .onComplete(v -> metrics.close())
         .eventually(() -> vertx.executeBlocking(() -> {
           stopDatabase();
           return null;

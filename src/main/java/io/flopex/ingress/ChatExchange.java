@@ -114,6 +114,7 @@ final class ChatExchange {
   /** The key's limits, or null when it has none to count. */
   private final Limits limits;
   private KeyCounters.Admission admission;
+  private final Refusals refusals;
   /** The earliest recovery of the endpoints left out because they rest; 0 while none was. */
   private long coolingUntil;
 
@@ -124,7 +125,9 @@ final class ChatExchange {
       ChatRequestValidator.Validated request,
       String requestId,
       Billing billing,
-      Limits limits) {
+      Limits limits,
+      Refusals refusals) {
+    this.refusals = refusals;
     this.billing = billing;
     this.limits = Limits.applies(key.limits()) ? limits : null;
     this.vertx = vertx;
@@ -250,6 +253,7 @@ final class ChatExchange {
             return;
           }
           if (!decided.admitted()) {
+            refusals.keyLimit(decided.refusal());
             fail(Limits.refusal(decided));
             return;
           }
@@ -284,6 +288,7 @@ final class ChatExchange {
             return;
           }
           if (id == null) {
+            refusals.wallet();
             fail(new ApiError(Failure.INSUFFICIENT_CREDITS, "This account's balance does not"
                 + " cover the request's worst-case cost of " + Billing.usd(worstCase)
                 + " USD (its prompt and " + billing.maxOutputTokens(request.request())

@@ -5,6 +5,7 @@ import io.flopex.db.AccountStore;
 import io.flopex.db.UsageStore;
 import io.flopex.db.StripeStore;
 import io.flopex.db.Wallet;
+import io.flopex.metrics.NodeMetrics;
 import io.vertx.sqlclient.Pool;
 
 /**
@@ -22,4 +23,6 @@ public record Services(
     Billing billing,
     StripeStore stripe,
     AccountAuth accountAuth,
-    Limits limits) {}
+    Limits limits,
+    NodeMetrics metrics,
+    Refusals refusals) {}
