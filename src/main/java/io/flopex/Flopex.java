@@ -21,7 +21,10 @@ import io.flopex.ingress.ApiKeyAuth;
 import io.flopex.ingress.InFlight;
 import io.flopex.ingress.IngressVerticle;
 import io.flopex.ingress.Readiness;
+import io.flopex.ingress.Refusals;
 import io.flopex.ingress.Services;
+import io.flopex.metrics.NodeMetrics;
+import io.flopex.metrics.ScrapeHandler;
 import io.flopex.provider.ProviderVerticle;
 import io.flopex.retention.RetentionVerticle;
 import io.flopex.routing.RoutingVerticle;
@@ -33,6 +36,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
 import io.vertx.ext.bridge.BridgeOptions;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
@@ -72,13 +77,18 @@ public final class Flopex {
   private final InFlight inFlight;
   private final TcpEventBusBridge bridge;
   private final Promise<Void> closed = Promise.promise();
+  private final NodeMetrics metrics;
+  private final HttpServer metricsServer;
 
   private Flopex(Vertx vertx, Database database, Pool pool, Readiness readiness,
       List<String> deployments, int port, RetentionVerticle retention,
-      FlopexConfig.Server server, InFlight inFlight, TcpEventBusBridge bridge) {
+      FlopexConfig.Server server, InFlight inFlight, TcpEventBusBridge bridge,
+      NodeMetrics metrics, HttpServer metricsServer) {
     this.bridge = bridge;
     this.server = server;
     this.inFlight = inFlight;
+    this.metrics = metrics;
+    this.metricsServer = metricsServer;
     this.vertx = vertx;
     this.database = database;
     this.pool = pool;
@@ -126,6 +136,10 @@ public final class Flopex {
   private static Future<Flopex> deploy(Vertx vertx, FlopexConfig config, Clock clock,
       Database database, Pool pool, Readiness readiness, String adminToken,
       AccountAuth accountAuth) {
+    NodeMetrics metrics = NodeMetrics.of(vertx, config.metrics());
+    if (config.metrics().enabled() && !metrics.vertxMetrics()) {
+      LOG.info("Metrics: Flopex's own only; this Vert.x instance was built without its metrics");
+    }
     List<String> ids = new ArrayList<>();
     AccountStore accounts = new AccountStore(pool);
     UsageStore usage = new UsageStore(pool);
@@ -135,15 +149,15 @@ public final class Flopex {
         config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null,
         new StripeStore(pool), accountAuth,
         new Limits(new KeyCounters(pool), config.billing().defaultMaxOutputTokens()),
-        new InFlight());
+        new InFlight(), metrics, new Refusals(metrics.registry()));
     RetentionVerticle retention = new RetentionVerticle(usage, new BillingRecords(pool),
         config.retention(), clock);
-    Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config.usage()))
+    Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config, metrics.registry()))
         .compose(v -> deployOne(vertx, ids, retention))
         .compose(v -> config.billing().enabled()
             ? deployOne(vertx, ids, new BillingVerticle(wallet, config.billing()))
             : Future.<Void>succeededFuture())
-        .compose(v -> deployOne(vertx, ids, new RoutingVerticle(config, clock)));
+        .compose(v -> deployOne(vertx, ids, new RoutingVerticle(config, clock, metrics.registry())));
     for (ProviderConfig provider : config.providers()) {
       chain = chain.compose(v -> deployOne(vertx, ids,
           new ProviderVerticle(provider, config.server().maxSseEventBytes())));
@@ -151,6 +165,7 @@ public final class Flopex {
     int instances = config.server().instances() > 0 ? config.server().instances()
         : VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
     List<IngressVerticle> ingress = new ArrayList<>();
+    HttpServer[] metricsServer = new HttpServer[1];
     return chain
         .compose(v -> vertx.deployVerticle(() -> {
           IngressVerticle verticle = new IngressVerticle(services, adminToken);
@@ -162,11 +177,47 @@ public final class Flopex {
             .setThreadingModel(ThreadingModel.EVENT_LOOP)))
         .compose(id -> {
           ids.add(id);
+          return metricsServer(vertx, config.metrics(), metrics, adminToken);
+        })
+        .compose(server -> {
+          metricsServer[0] = server;
           return bridge(vertx, config.bridge());
         })
         .map(bridge -> new Flopex(vertx, database, pool, readiness, ids,
             ingress.get(0).actualPort(), retention, config.server(), services.inFlight(),
-            bridge));
+            bridge, metrics, metricsServer[0]))
+        .onFailure(err -> {
+          if (metricsServer[0] != null) {
+            metricsServer[0].close();
+          }
+        });
+  }
+
+  /**
+   * A listener of its own for {@code GET /metrics}, when {@code metrics.port} is set, so that the
+   * scrape can stay on an interface clients do not reach.
+   */
+  private static Future<HttpServer> metricsServer(Vertx vertx, FlopexConfig.Metrics config,
+      NodeMetrics metrics, String adminToken) {
+    if (!config.ownPort()) {
+      return Future.succeededFuture();
+    }
+    ScrapeHandler scrape = new ScrapeHandler(metrics.prometheus(),
+        config.requireAdminToken() ? adminToken : null);
+    return vertx.createHttpServer()
+        .requestHandler(request -> {
+          if (request.method() == HttpMethod.GET && "/metrics".equals(request.path())) {
+            scrape.handle(request);
+          } else {
+            request.response().setStatusCode(404).end();
+          }
+        })
+        .listen(config.port(), config.host())
+        .recover(err -> Future.failedFuture(new IllegalStateException("metrics.host/metrics.port:"
+            + " cannot listen on " + config.host() + ":" + config.port() + " ("
+            + err.getMessage() + ")", err)))
+        .onSuccess(server -> LOG.info("Metrics on {}:{}/metrics", config.host(),
+            server.actualPort()));
   }
 
   /**
@@ -259,6 +310,16 @@ public final class Flopex {
     return retention;
   }
 
+  /** The node's meter registry and what serves it. */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  /** The port of the metrics listener, or -1 when {@code /metrics} is on the main port or off. */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.actualPort();
+  }
+
   /** How long a shutdown waits for the charges and counts of finished requests to be written. */
   private static final long BOOKKEEPING_MS = 15_000;
 
@@ -283,6 +344,9 @@ public final class Flopex {
     if (ingress != null) {
       chain = chain.compose(v -> vertx.undeploy(ingress).recover(err -> Future.succeededFuture()));
     }
+    if (metricsServer != null) {
+      chain = chain.compose(v -> metricsServer.close().recover(err -> Future.succeededFuture()));
+    }
     chain = chain.compose(v -> inFlight.idle(vertx, BOOKKEEPING_MS).recover(err -> {
       LOG.warn("Shutting down with bookkeeping unfinished: {}", err.getMessage());
       return Future.succeededFuture();
@@ -292,6 +356,7 @@ public final class Flopex {
     }
     chain
         .compose(v -> pool.close())
+        .onComplete(v -> metrics.close())
         .eventually(() -> vertx.executeBlocking(() -> {
           stopDatabase();
           return null;

@@ -86,7 +86,7 @@ public final class Main {
     Vertx vertx = null;
     Flopex flopex;
     try {
-      vertx = Clustering.vertx(config.cluster()).await(60, TimeUnit.SECONDS);
+      vertx = Clustering.vertx(config).await(60, TimeUnit.SECONDS);
       flopex = Flopex.start(vertx, config, Clock.systemUTC()).await(120, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.error("Flopex failed to start: {}", e.getMessage(), e);

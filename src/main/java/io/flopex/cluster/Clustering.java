@@ -4,6 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.flopex.config.FlopexConfig;
+import io.flopex.metrics.NodeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -35,13 +36,24 @@ public final class Clustering {
 
   private Clustering() {}
 
-  public static Future<Vertx> vertx(FlopexConfig.Cluster cluster) {
-    return vertx(cluster, new VertxOptions());
+  /** The Vert.x instance of a node with this configuration: clustered or not, metrics or not. */
+  public static Future<Vertx> vertx(FlopexConfig config) {
+    return vertx(config.cluster(), config.metrics(), new VertxOptions());
   }
 
-  public static Future<Vertx> vertx(FlopexConfig.Cluster cluster, VertxOptions options) {
+  /** A node's Vert.x instance without Vert.x's own metrics. */
+  public static Future<Vertx> vertx(FlopexConfig.Cluster cluster) {
+    return vertx(cluster, FlopexConfig.Metrics.OFF, new VertxOptions());
+  }
+
+  public static Future<Vertx> vertx(FlopexConfig.Cluster cluster, FlopexConfig.Metrics metrics) {
+    return vertx(cluster, metrics, new VertxOptions());
+  }
+
+  public static Future<Vertx> vertx(FlopexConfig.Cluster cluster, FlopexConfig.Metrics metrics,
+      VertxOptions options) {
     if (!cluster.enabled()) {
-      return Future.succeededFuture(Vertx.vertx(options));
+      return Future.succeededFuture(NodeMetrics.builder(metrics, options).build());
     }
     defaultProperty("hazelcast.logging.type", "slf4j");
     // Join at once instead of waiting five seconds for more members to show up.
@@ -63,8 +75,7 @@ public final class Clustering {
     }
     options.getEventBusOptions().setPort(cluster.eventBusPort());
     long started = System.nanoTime();
-    return Vertx.builder()
-        .with(options)
+    return NodeMetrics.builder(metrics, options)
         .withClusterManager(new HazelcastClusterManager(config))
         .buildClustered()
         .recover(err -> Future.failedFuture(new IllegalStateException("Could not join cluster '"

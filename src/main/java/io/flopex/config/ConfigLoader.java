@@ -42,7 +42,7 @@ public final class ConfigLoader {
 
   public FlopexConfig load(JsonObject doc) {
     known(doc, "", Set.of("server", "database", "dataDir", "adminToken", "routing", "usage",
-        "retention", "cluster", "bridge", "billing", "stripe", "auth", "providers", "models"));
+        "retention", "cluster", "bridge", "metrics", "billing", "stripe", "auth", "providers", "models"));
     known(object(doc, "server"), "server.", Set.of("host", "port", "maxBodyBytes",
         "bodyTimeoutMs", "maxSseEventBytes", "instances", "shutdownGraceMs",
         "drainDelayMs"));
@@ -54,6 +54,8 @@ public final class ConfigLoader {
     known(object(doc, "cluster"), "cluster.",
         Set.of("enabled", "name", "host", "port", "members", "multicast", "eventBusPort"));
     known(object(doc, "bridge"), "bridge.", Set.of("enabled", "host", "port"));
+    known(object(doc, "metrics"), "metrics.",
+        Set.of("enabled", "requireAdminToken", "host", "port"));
     known(object(doc, "stripe"), "stripe.",
         Set.of("secretKey", "webhookSecret", "apiBase", "successUrl", "cancelUrl"));
     known(object(doc, "auth"), "auth.", Set.of("tokenSecret", "tokenTtlSeconds", "external"));
@@ -128,7 +130,8 @@ public final class ConfigLoader {
     List<ModelConfig> models = models(doc, providers);
     return new FlopexConfig(serverConfig, databaseConfig, dataDir, adminToken, routingConfig,
         usageConfig, retentionConfig, cluster(object(doc, "cluster")),
-        bridge(object(doc, "bridge")), billing(object(doc, "billing")),
+        bridge(object(doc, "bridge")), metrics(object(doc, "metrics")),
+        billing(object(doc, "billing")),
         stripe(object(doc, "stripe")), auth(object(doc, "auth")), providers, models);
   }
 
@@ -237,6 +240,19 @@ public final class ConfigLoader {
     return new FlopexConfig.Bridge(booleanValue(bridge, "bridge.enabled", false),
         stringValue(bridge, "bridge.host", off.host()),
         intValue(bridge, "bridge.port", off.port(), 1, 65535));
+  }
+
+  private FlopexConfig.Metrics metrics(JsonObject metrics) {
+    FlopexConfig.Metrics defaults = FlopexConfig.Metrics.DEFAULTS;
+    boolean enabled = booleanValue(metrics, "metrics.enabled", defaults.enabled());
+    String flag = nonBlank(env.apply("FLOPEX_METRICS_ENABLED"));
+    if (flag != null) {
+      enabled = parseBoolean(flag, "FLOPEX_METRICS_ENABLED");
+    }
+    return new FlopexConfig.Metrics(enabled,
+        booleanValue(metrics, "metrics.requireAdminToken", defaults.requireAdminToken()),
+        stringValue(metrics, "metrics.host", defaults.host()),
+        intValue(metrics, "metrics.port", FlopexConfig.Metrics.MAIN_PORT, 0, 65535));
   }
 
   private boolean booleanValue(JsonObject o, String key, boolean fallback) {

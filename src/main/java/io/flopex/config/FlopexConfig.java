@@ -14,6 +14,7 @@ public record FlopexConfig(
     Retention retention,
     Cluster cluster,
     Bridge bridge,
+    Metrics metrics,
     Billing billing,
     Stripe stripe,
     Auth auth,
@@ -139,6 +140,25 @@ public record FlopexConfig(
   public record Bridge(boolean enabled, String host, int port) {
 
     public static final Bridge OFF = new Bridge(false, "127.0.0.1", 7001);
+  }
+
+  /**
+   * Prometheus metrics: with {@code enabled}, the node records its meters and serves them at
+   * {@code GET /metrics}, on the main port, or, when {@code port} is 0 or more, on a listener of
+   * its own at {@code host:port} instead (0: a free port). With {@code requireAdminToken} a scrape
+   * must send the admin token as a bearer token; otherwise it is open, like the health probes.
+   */
+  public record Metrics(boolean enabled, boolean requireAdminToken, String host, int port) {
+
+    /** {@code port} when the metrics are served on the main port. */
+    public static final int MAIN_PORT = -1;
+    public static final Metrics DEFAULTS = new Metrics(true, false, "127.0.0.1", MAIN_PORT);
+    public static final Metrics OFF = new Metrics(false, false, "127.0.0.1", MAIN_PORT);
+
+    /** Whether {@code /metrics} has a listener of its own. */
+    public boolean ownPort() {
+      return enabled && port != MAIN_PORT;
+    }
   }
 
   /** How usage rows are batched into PostgreSQL. */

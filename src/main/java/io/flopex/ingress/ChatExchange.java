@@ -116,6 +116,7 @@ final class ChatExchange {
   /** The key's limits, or null when it has none to count. */
   private final Limits limits;
   private KeyCounters.Admission admission;
+  private final Refusals refusals;
   /** The earliest recovery of the endpoints left out because they rest; 0 while none was. */
   private long coolingUntil;
 
@@ -128,9 +129,11 @@ final class ChatExchange {
       String path,
       Billing billing,
       Limits limits,
-      InFlight inFlight) {
+      InFlight inFlight,
+      Refusals refusals) {
     this.path = path;
     this.inFlight = inFlight;
+    this.refusals = refusals;
     this.billing = billing;
     this.limits = Limits.applies(key.limits()) ? limits : null;
     this.vertx = vertx;
@@ -257,6 +260,7 @@ final class ChatExchange {
             return;
           }
           if (!decided.admitted()) {
+            refusals.keyLimit(decided.refusal());
             fail(Limits.refusal(decided));
             return;
           }
@@ -291,6 +295,7 @@ final class ChatExchange {
             return;
           }
           if (id == null) {
+            refusals.wallet();
             fail(new ApiError(Failure.INSUFFICIENT_CREDITS, "This account's balance does not"
                 + " cover the request's worst-case cost of " + Billing.usd(worstCase)
                 + " USD (its prompt and " + billing.maxOutputTokens(request.request())

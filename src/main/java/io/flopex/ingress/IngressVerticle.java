@@ -7,6 +7,7 @@ import io.flopex.bus.UsageRecord;
 import io.flopex.config.FlopexConfig;
 import io.flopex.config.ModelConfig;
 import io.flopex.db.AccountStore.KeyOwner;
+import io.flopex.metrics.ScrapeHandler;
 import io.flopex.translate.ClientFormat;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -31,11 +32,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP front door: the OpenAI-compatible API, the admin API and the health probes. One
- * instance runs per event loop, all sharing the port.
+ * The HTTP front door: the OpenAI-compatible API, the admin API, the health probes and, unless
+ * it has a port of its own, {@code /metrics}. One instance runs per event loop, all sharing the
+ * port.
  *
- * <p>Every path except the two health probes needs a key, checked before the path is even
- * matched, so that no spelling of a route (double slashes, odd case, percent-encoding, HEAD,
+ * <p>Every path except the two health probes and {@code /metrics} (which checks the admin token
+ * itself when {@code metrics.requireAdminToken} is set) needs a key, checked before the path is
+ * even matched, so that no spelling of a route (double slashes, odd case, percent-encoding, HEAD,
  * OPTIONS) reaches anything unauthenticated.
  */
 public final class IngressVerticle extends VerticleBase {
@@ -66,6 +69,13 @@ public final class IngressVerticle extends VerticleBase {
     router.route().handler(this::requestId);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
     router.get("/health/ready").handler(this::ready);
+    FlopexConfig.Metrics metrics = config.metrics();
+    if (metrics.enabled() && !metrics.ownPort()) {
+      // Checks the admin token itself when asked to; otherwise open, like the probes.
+      ScrapeHandler scrape = new ScrapeHandler(services.metrics().prometheus(),
+          metrics.requireAdminToken() ? new String(adminToken, StandardCharsets.UTF_8) : null);
+      router.get("/metrics").handler(ctx -> scrape.handle(ctx.request()));
+    }
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.server().maxBodyBytes());
     BodyTimeoutHandler bodyTimeout = new BodyTimeoutHandler(vertx, config.server().bodyTimeoutMs());
     if (config.stripe().webhookSecret() != null) {
@@ -333,7 +343,7 @@ public final class IngressVerticle extends VerticleBase {
     ctx.put(LOGGED, true);
     new ChatExchange(vertx, ctx.response(), owner, request, ctx.get(REQUEST_ID),
         ChatExchange.printable(ctx.normalizedPath()), services.billing(), services.limits(),
-        services.inFlight()).start();
+        services.inFlight(), services.refusals()).start();
   }
 
   /**

@@ -5,6 +5,7 @@ import io.flopex.db.AccountStore;
 import io.flopex.db.UsageStore;
 import io.flopex.db.StripeStore;
 import io.flopex.db.Wallet;
+import io.flopex.metrics.NodeMetrics;
 import io.vertx.sqlclient.Pool;
 
 /**
@@ -23,4 +24,6 @@ public record Services(
     StripeStore stripe,
     AccountAuth accountAuth,
     Limits limits,
-    InFlight inFlight) {}
+    InFlight inFlight,
+    NodeMetrics metrics,
+    Refusals refusals) {}

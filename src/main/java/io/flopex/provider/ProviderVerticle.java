@@ -71,7 +71,9 @@ public final class ProviderVerticle extends VerticleBase {
         .setSsl(ssl)
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, provider.timeouts().connectMs()))
         .setDecompressionSupported(true)
-        .setKeepAlive(true);
+        .setKeepAlive(true)
+        // The client_name label of Vert.x's HTTP client metrics.
+        .setMetricsName(provider.id());
     client = vertx.httpClientBuilder()
         .with(options)
         .with(new PoolOptions().setHttp1MaxSize(provider.maxConnections()))

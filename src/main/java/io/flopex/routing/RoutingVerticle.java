@@ -8,6 +8,7 @@ import io.flopex.bus.ProviderPreferences;
 import io.flopex.bus.RoutePlan;
 import io.flopex.bus.RouteRequest;
 import io.flopex.config.FlopexConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -37,6 +38,8 @@ import org.slf4j.LoggerFactory;
  * node stops sending traffic to a full provider as soon as one of them hits it. A node that
  * joins later asks the others for the facts still in force. Latency and throughput averages stay
  * on the node that measured them.
+ *
+ * <p>It also keeps the gauges of every endpoint's circuit and rest ({@link EndpointGauges}).
  */
 public final class RoutingVerticle extends VerticleBase {
 
@@ -56,13 +59,16 @@ public final class RoutingVerticle extends VerticleBase {
   private final Clock clock;
   private final String node = UUID.randomUUID().toString();
   private final Map<Breakers.Endpoint, Double> sharedCapacity = new HashMap<>();
+  private final EndpointGauges gauges;
   private Breakers breakers;
 
-  public RoutingVerticle(FlopexConfig config, Clock clock) {
+  /** Keeps gauges of every endpoint's circuit and rest in {@code registry}. */
+  public RoutingVerticle(FlopexConfig config, Clock clock, MeterRegistry registry) {
     this.planner = new RoutePlanner(config);
     this.cooldowns = new Cooldowns(config.routing().defaultCooldownMs());
     this.breakerConfig = config.routing().breaker();
     this.clock = clock;
+    this.gauges = new EndpointGauges(registry, config, clock);
   }
 
   private RoutePlan plan(RouteRequest request) {
@@ -92,6 +98,7 @@ public final class RoutingVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     breakers = new Breakers(vertx, breakerConfig, this::circuitChanged, clock::millis);
+    gauges.register();
     MessageConsumer<RouteRequest> plans = vertx.eventBus().localConsumer(
         Addresses.ROUTING_PLAN,
         message -> message.reply(plan(message.body()), LOCAL));
@@ -112,6 +119,12 @@ public final class RoutingVerticle extends VerticleBase {
         .compose(v -> askForSnapshot(SNAPSHOT_TRIES))
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_SNAPSHOT,
             message -> message.reply(snapshot())).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    gauges.remove();
+    return Future.succeededFuture();
   }
 
   /**
@@ -152,6 +165,7 @@ public final class RoutingVerticle extends VerticleBase {
           outcome.failure().label());
       tell(HealthFact.cooldown(node, outcome.provider(), outcome.upstreamModel(), restsUntil,
           clock.millis()));
+      gauges.rest(outcome.provider(), outcome.upstreamModel(), restsUntil);
     }
     breakers.record(outcome);
     stats.record(outcome);
@@ -159,6 +173,7 @@ public final class RoutingVerticle extends VerticleBase {
 
   private void capacity(CapacityReport report) {
     cooldowns.record(report);
+    restChanged(report.provider(), report.upstreamModel());
     Breakers.Endpoint endpoint = new Breakers.Endpoint(report.provider(), report.upstreamModel());
     Double shared = sharedCapacity.get(endpoint);
     double left = report.fractionLeft();
@@ -175,6 +190,7 @@ public final class RoutingVerticle extends VerticleBase {
 
   private void circuitChanged(Breakers.Endpoint endpoint, CircuitBreakerState state,
       boolean local) {
+    gauges.circuit(endpoint, state);
     String name = state.name().toLowerCase(Locale.ROOT);
     LOG.info("Circuit of endpoint {} {} is {}{}", endpoint.provider(), endpoint.upstreamModel(),
         name, local ? "" : " (as another node found)");
@@ -183,6 +199,12 @@ public final class RoutingVerticle extends VerticleBase {
       tell(HealthFact.circuit(node, endpoint.provider(), endpoint.upstreamModel(), name,
           clock.millis()));
     }
+  }
+
+  /** Copies an endpoint's rest, which a budget or another node's news may have changed. */
+  private void restChanged(String provider, String upstreamModel) {
+    gauges.rest(provider, upstreamModel,
+        cooldowns.restsUntil(provider, upstreamModel, clock.millis()));
   }
 
   /** Publishes a fact to every node of the cluster, and to bridge consumers. */
@@ -213,9 +235,15 @@ public final class RoutingVerticle extends VerticleBase {
       return;
     }
     switch (fact.kind()) {
-      case COOLDOWN -> cooldowns.rest(fact.provider(), fact.upstreamModel(), fact.untilMillis());
-      case CAPACITY -> cooldowns.record(new CapacityReport(fact.provider(), fact.upstreamModel(),
-          fact.fractionLeft(), fact.resetAtMillis()));
+      case COOLDOWN -> {
+        cooldowns.rest(fact.provider(), fact.upstreamModel(), fact.untilMillis());
+        restChanged(fact.provider(), fact.upstreamModel());
+      }
+      case CAPACITY -> {
+        cooldowns.record(new CapacityReport(fact.provider(), fact.upstreamModel(),
+            fact.fractionLeft(), fact.resetAtMillis()));
+        restChanged(fact.provider(), fact.upstreamModel());
+      }
       case CIRCUIT -> {
         Breakers.Endpoint endpoint = new Breakers.Endpoint(fact.provider(),
             fact.upstreamModel());

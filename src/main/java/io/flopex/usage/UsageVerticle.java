@@ -6,6 +6,7 @@ import io.flopex.bus.Usage;
 import io.flopex.bus.UsageRecord;
 import io.flopex.config.FlopexConfig;
 import io.flopex.db.UsageStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -27,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * passed. If the database is unreachable, rows wait in memory and the write is retried; beyond
  * {@code maxPending} rows the oldest are dropped and counted, so an outage cannot exhaust the
  * heap. Undeploying the verticle writes everything still waiting.
+ *
+ * <p>Each record also moves the node's request, token, cost, latency and failover meters
+ * ({@link UsageMeters}), here rather than on the request path.
  */
 public final class UsageVerticle extends VerticleBase {
 
@@ -42,9 +46,13 @@ public final class UsageVerticle extends VerticleBase {
   private long dropped;
   private long failures;
 
-  public UsageVerticle(UsageStore store, FlopexConfig.Usage config) {
+  private final UsageMeters meters;
+
+  /** Records each request's meters into {@code registry}, besides writing its row. */
+  public UsageVerticle(UsageStore store, FlopexConfig config, MeterRegistry registry) {
     this.store = store;
-    this.config = config;
+    this.config = config.usage();
+    this.meters = new UsageMeters(registry, config);
   }
 
   @Override
@@ -61,8 +69,10 @@ public final class UsageVerticle extends VerticleBase {
 
   private void accept(UsageRecord record) {
     vertx.eventBus().publish(Addresses.REQUESTS, event(record), LOCAL);
+    meters.record(record);
     if (pending.size() >= config.maxPending()) {
       pending.pollFirst();
+      meters.dropped();
       if (dropped++ % 1000 == 0) {
         LOG.error("Usage rows are being dropped: {} waiting, database unreachable; {} lost so far",
             pending.size(), dropped);

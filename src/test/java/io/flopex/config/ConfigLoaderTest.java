@@ -617,6 +617,44 @@ class ConfigLoaderTest {
   }
 
   @Nested
+  class Metrics {
+
+    @Test
+    void servedOpenOnTheMainPortByDefault() {
+      assertThat(load(new JsonObject()).metrics()).isEqualTo(FlopexConfig.Metrics.DEFAULTS);
+      assertThat(FlopexConfig.Metrics.DEFAULTS.ownPort()).isFalse();
+    }
+
+    @Test
+    void aPortOfItsOwnAndTheAdminToken() {
+      FlopexConfig.Metrics metrics = load(new JsonObject().put("metrics", new JsonObject()
+          .put("requireAdminToken", true).put("host", "10.0.0.5").put("port", 9464))).metrics();
+
+      assertThat(metrics).isEqualTo(new FlopexConfig.Metrics(true, true, "10.0.0.5", 9464));
+      assertThat(metrics.ownPort()).isTrue();
+    }
+
+    @Test
+    void theEnvironmentTurnsThemOff() {
+      env.put("FLOPEX_METRICS_ENABLED", "false");
+
+      assertThat(load(new JsonObject()).metrics().enabled()).isFalse();
+    }
+
+    @Test
+    void anUnknownKeyIsRefused() {
+      assertConfigError(new JsonObject().put("metrics", new JsonObject().put("path", "/m")),
+          "metrics.path");
+    }
+
+    @Test
+    void aPortOutsideItsRangeNamesTheKey() {
+      assertConfigError(new JsonObject().put("metrics", new JsonObject().put("port", -1)),
+          "metrics.port");
+    }
+  }
+
+  @Nested
   class Prices {
 
     @ParameterizedTest

@@ -35,7 +35,8 @@ import org.junit.jupiter.api.Test;
  * results, and in every kind of upstream answer (text, tool calls, streams, errors that echo the
  * prompt, errors in the middle of a stream), through both client dialects and the OpenAI,
  * Anthropic and Gemini formats, with failovers. None may reach the database, the logs (at debug
- * level), the event bus, or the account routes that show stored data; the metadata is there.
+ * level), the event bus, the metrics, or the account routes that show stored data; the metadata
+ * is there.
  */
 class ContentCanaryTest {
 
@@ -58,7 +59,9 @@ class ContentCanaryTest {
   @BeforeEach
   void start() {
     logs = LogCapture.debug();
-    vertx = Vertx.vertx();
+    // Built as Main builds it, so that Vert.x's own HTTP metrics are in the scrape too.
+    vertx = Sync.await(io.flopex.cluster.Clustering.vertx(
+        io.flopex.config.FlopexConfig.Cluster.OFF, io.flopex.config.FlopexConfig.Metrics.DEFAULTS));
     openai = FakeUpstream.start(vertx);
     claude = FakeUpstream.start(vertx);
     gemini = FakeUpstream.start(vertx);
@@ -284,6 +287,11 @@ class ContentCanaryTest {
     }
     assertThat(shown).contains(requestIds.get(0));
 
+    HttpResponse<String> scrape = gateway.send(HttpRequest.newBuilder(URI.create(
+        gateway.url("/metrics"))).GET().build());
+    assertThat(scrape.statusCode()).isEqualTo(200);
+    assertThat(scrape.body()).contains("flopex_requests_total").contains("vertx_http_server");
+    String metrics = scrape.body();
     String stored = gateway.databaseDump();
     String logged = logs.text();
     String bus = String.join("\n", busMessages);
@@ -293,6 +301,7 @@ class ContentCanaryTest {
       assertThat(logged).as("logs").doesNotContain(canary);
       assertThat(bus).as("event bus").doesNotContain(canary);
       assertThat(shown.toString()).as("account routes").doesNotContain(canary);
+      assertThat(metrics).as("metrics").doesNotContain(canary);
     }
   }
 }

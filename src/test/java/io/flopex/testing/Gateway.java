@@ -236,6 +236,17 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Sets a key of the top-level {@code metrics} section. */
+    public Builder metrics(String key, Object value) {
+      JsonObject metrics = doc.getJsonObject("metrics");
+      if (metrics == null) {
+        metrics = new JsonObject();
+        doc.put("metrics", metrics);
+      }
+      metrics.put(key, value);
+      return this;
+    }
+
     private JsonObject routingSection() {
       JsonObject routing = doc.getJsonObject("routing");
       if (routing == null) {
