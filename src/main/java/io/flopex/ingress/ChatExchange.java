@@ -709,7 +709,8 @@ final class ChatExchange {
     }
     if (windowTooSmall > 0) {
       fail(new ApiError(Failure.CONTEXT_LENGTH_EXCEEDED, "The prompt is longer than the context"
-          + " window of every model that could serve it.", "messages"));
+          + " window of every model that could serve it.",
+          request.format() == ClientFormat.OPENAI_RESPONSES ? "input" : "messages"));
       return;
     }
     if (lastFailure == null && unsupported != null) {

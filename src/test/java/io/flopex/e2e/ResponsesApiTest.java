@@ -336,6 +336,32 @@ class ResponsesApiTest {
     assertThat(sentTool.getJsonObject("function").getString("name")).isEqualTo("weather");
   }
 
+  @Test
+  void b09_interleavedParallelToolCallsBecomeOneFunctionCallItemEach() {
+    groq.then(sse(List.of(Chunks.role(), toolDelta(0, "c0", "first", "{\"x\""),
+        toolDelta(1, "c1", "second", "{\"y\""), toolDelta(0, null, null, ":1}"),
+        toolDelta(1, null, null, ":2}"), Chunks.finish("tool_calls"), Chunks.usage(5, 9))));
+
+    Response response = streamed(params("groq-m").addTool(weather()).build());
+
+    assertThat(calls(response)).extracting(ResponseFunctionToolCall::callId,
+            ResponseFunctionToolCall::name, ResponseFunctionToolCall::arguments)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("c0", "first", "{\"x\":1}"),
+            org.assertj.core.groups.Tuple.tuple("c1", "second", "{\"y\":2}"));
+  }
+
+  private static String toolDelta(int index, String id, String name, String arguments) {
+    JsonObject function = new JsonObject().put("arguments", arguments);
+    JsonObject call = new JsonObject().put("index", index).put("function", function);
+    if (id != null) {
+      call.put("id", id).put("type", "function");
+      function.put("name", name);
+    }
+    return new JsonObject(Chunks.role()).put("choices", new JsonArray().add(new JsonObject()
+        .put("index", 0).put("delta", new JsonObject().put("tool_calls",
+            new JsonArray().add(call))).putNull("finish_reason"))).encode();
+  }
+
   // ---- a function call and its output sent back ----
 
   @Test

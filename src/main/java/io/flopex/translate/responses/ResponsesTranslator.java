@@ -136,8 +136,10 @@ public final class ResponsesTranslator implements Translator {
     if (incomplete == null) {
       body.put("completed_at", System.currentTimeMillis() / 1000);
     }
+    // A provider that reported no usage leaves it null here; the request is metered on an
+    // estimate, flagged as such in its usage row.
     Usage usage = completion.usage();
-    body.put("usage", ResponseObjects.usage(usage == null ? Usage.NONE : usage));
+    body.put("usage", usage == null ? null : ResponseObjects.usage(usage));
     return new Translated(body, usage);
   }
 
