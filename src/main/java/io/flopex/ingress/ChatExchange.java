@@ -474,7 +474,7 @@ final class ChatExchange {
   private void completed(ProviderReply.Completed done) {
     Translated answer;
     try {
-      answer = translator.response(done.body(), servedModel);
+      answer = translator.response(done.body(), servedModel, request.original());
     } catch (RuntimeException e) {
       // The provider's answer has an unexpected shape: its fault, like unparseable JSON.
       answer = null;
@@ -498,7 +498,7 @@ final class ChatExchange {
   private void startStream(JsonObject body) {
     String address = Addresses.stream(callId);
     relay = translator.stream(new Translator.StreamContext(completionId, servedModel,
-        request.includeUsage()));
+        request.includeUsage(), request.original()));
     heldBack.clear();
     String thisCall = callId;
     contentTimer = vertx.setTimer(current.firstByteMs(), id -> guard(() -> {
@@ -709,7 +709,8 @@ final class ChatExchange {
     }
     if (windowTooSmall > 0) {
       fail(new ApiError(Failure.CONTEXT_LENGTH_EXCEEDED, "The prompt is longer than the context"
-          + " window of every model that could serve it.", "messages"));
+          + " window of every model that could serve it.",
+          request.format() == ClientFormat.OPENAI_RESPONSES ? "input" : "messages"));
       return;
     }
     if (lastFailure == null && unsupported != null) {
@@ -892,11 +893,13 @@ final class ChatExchange {
 
   /**
    * Adds the request's cost to the usage object of an answer or a stream event, when it has
-   * one: {@code cost} in USD, written exactly from the integer micro-USD, and
-   * {@code cost_micros}.
+   * one (at the top, or in the {@code response} a Responses API event carries): {@code cost} in
+   * USD, written exactly from the integer micro-USD, and {@code cost_micros}.
    */
   static JsonObject withCost(JsonObject body, long costMicros) {
-    if (body.getValue("usage") instanceof JsonObject usage) {
+    JsonObject holder = body.getValue("response") instanceof JsonObject r
+        && !body.containsKey("usage") ? r : body;
+    if (holder.getValue("usage") instanceof JsonObject usage) {
       usage.put("cost", new java.math.BigDecimal(costMicros).movePointLeft(6))
           .put("cost_micros", costMicros);
     }

@@ -29,14 +29,22 @@ public final class ChatRequestValidator {
 
   /**
    * The request to forward, the dialect it is written in, the warnings to send back, and the
-   * models to fall back on, in order, when every endpoint of the requested one fails.
+   * models to fall back on, in order, when every endpoint of the requested one fails. {@code
+   * original} is the request as the client wrote it, when the dialect's requests are turned into
+   * Chat Completions before they are routed (the Responses API); otherwise it is {@code request}.
    */
   public record Validated(
       JsonObject request,
       List<String> warnings,
       ClientFormat format,
       List<String> fallbackModels,
-      ProviderPreferences preferences) {
+      ProviderPreferences preferences,
+      JsonObject original) {
+
+    public Validated(JsonObject request, List<String> warnings, ClientFormat format,
+        List<String> fallbackModels, ProviderPreferences preferences) {
+      this(request, warnings, format, fallbackModels, preferences, request);
+    }
 
     public Validated(JsonObject request, List<String> warnings) {
       this(request, warnings, ClientFormat.OPENAI_CHAT, List.of(), ProviderPreferences.NONE);
@@ -242,7 +250,7 @@ public final class ChatRequestValidator {
    * OpenRouter's {@code models}: the models to try, in order, after the requested one. The
    * requested model is not tried twice; a gateway-only field, it is never forwarded.
    */
-  private static List<String> fallbackModels(Object raw, String model) {
+  static List<String> fallbackModels(Object raw, String model) {
     if (raw == null) {
       return List.of();
     }
@@ -337,7 +345,7 @@ public final class ChatRequestValidator {
     }
   }
 
-  private static void optionalType(JsonObject o, String field, Class<?> type, String what) {
+  static void optionalType(JsonObject o, String field, Class<?> type, String what) {
     optionalType(o, field, type, what, "");
   }
 
@@ -350,7 +358,7 @@ public final class ChatRequestValidator {
     }
   }
 
-  private static void positiveInt(JsonObject o, String field, int max) {
+  static void positiveInt(JsonObject o, String field, int max) {
     Object value = o.getValue(field);
     if (value == null) {
       return;
@@ -362,7 +370,7 @@ public final class ChatRequestValidator {
     }
   }
 
-  private static void range(JsonObject o, String field, double min, double max) {
+  static void range(JsonObject o, String field, double min, double max) {
     Object value = o.getValue(field);
     if (value == null) {
       return;

@@ -90,6 +90,10 @@ public final class IngressVerticle extends VerticleBase {
       router.post(path).handler(bodyTimeout).handler(body).handler(this::chat);
     }
     router.post("/v1/messages").handler(bodyTimeout).handler(body).handler(this::messages);
+    for (String path : new String[] {"/v1/responses", "/responses"}) {
+      router.post(path).handler(bodyTimeout).handler(body).handler(this::responses);
+    }
+    router.routeWithRegex("/v1/responses/.+").handler(IngressVerticle::noStoredResponses);
     router.get("/v1/generation").handler(this::generation);
     for (String path : new String[] {"/v1/models", "/models"}) {
       router.get(path).handler(this::models);
@@ -317,6 +321,17 @@ public final class IngressVerticle extends VerticleBase {
 
   private void messages(RoutingContext ctx) {
     exchange(ctx, MessagesRequestValidator::validate);
+  }
+
+  private void responses(RoutingContext ctx) {
+    exchange(ctx, ResponsesRequestValidator::validate);
+  }
+
+  /** Retrieving, deleting or cancelling a response needs it stored, and Flopex stores none. */
+  private static void noStoredResponses(RoutingContext ctx) {
+    error(ctx, new ApiError(Failure.NOT_FOUND, "Flopex stores no responses, so none can be"
+        + " retrieved, listed, cancelled or deleted. Keep the output items you need and send"
+        + " them back as input.", null));
   }
 
   private void exchange(RoutingContext ctx,

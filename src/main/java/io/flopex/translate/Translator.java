@@ -23,9 +23,28 @@ public interface Translator {
    */
   Translated response(JsonObject upstreamBody, String clientModel);
 
+  /**
+   * Like {@link #response(JsonObject, String)}, for dialects whose answers repeat the client's
+   * request parameters (the Responses API does); {@code clientRequest} is the request as the
+   * client wrote it.
+   */
+  default Translated response(JsonObject upstreamBody, String clientModel,
+      JsonObject clientRequest) {
+    return response(upstreamBody, clientModel);
+  }
+
   /** A fresh translator for the events of one streaming attempt. */
   StreamTranslator stream(StreamContext context);
 
-  /** What every event of one client stream shares. */
-  record StreamContext(String id, String clientModel, boolean includeUsage) {}
+  /**
+   * What every event of one client stream shares; {@code clientRequest} is the request as the
+   * client wrote it, for dialects whose events repeat its parameters, or {@code null}.
+   */
+  record StreamContext(String id, String clientModel, boolean includeUsage,
+      JsonObject clientRequest) {
+
+    public StreamContext(String id, String clientModel, boolean includeUsage) {
+      this(id, clientModel, includeUsage, null);
+    }
+  }
 }

@@ -7,6 +7,7 @@ import io.flopex.translate.messages.AnthropicPassThrough;
 import io.flopex.translate.messages.AnthropicToGemini;
 import io.flopex.translate.messages.AnthropicToOpenAiChat;
 import io.flopex.translate.openai.OpenAiChatPassThrough;
+import io.flopex.translate.responses.ResponsesTranslator;
 
 /** Picks the translator for a client dialect and a provider's wire format. */
 public final class Translators {
@@ -19,6 +20,14 @@ public final class Translators {
   private static final Translator MESSAGES_TO_COMPATIBLE = new AnthropicToOpenAiChat(false);
   private static final Translator MESSAGES_TO_ANTHROPIC = new AnthropicPassThrough();
   private static final Translator MESSAGES_TO_GEMINI = new AnthropicToGemini();
+  private static final Translator RESPONSES_TO_OPENAI =
+      new ResponsesTranslator(OPENAI_CHAT_TO_OPENAI);
+  private static final Translator RESPONSES_TO_COMPATIBLE =
+      new ResponsesTranslator(OPENAI_CHAT_TO_COMPATIBLE);
+  private static final Translator RESPONSES_TO_ANTHROPIC =
+      new ResponsesTranslator(OPENAI_CHAT_TO_ANTHROPIC);
+  private static final Translator RESPONSES_TO_GEMINI =
+      new ResponsesTranslator(OPENAI_CHAT_TO_GEMINI);
 
   private Translators() {}
 
@@ -35,6 +44,12 @@ public final class Translators {
         case OPENAI_COMPATIBLE -> MESSAGES_TO_COMPATIBLE;
         case ANTHROPIC -> MESSAGES_TO_ANTHROPIC;
         case GEMINI -> MESSAGES_TO_GEMINI;
+      };
+      case OPENAI_RESPONSES -> switch (provider) {
+        case OPENAI -> RESPONSES_TO_OPENAI;
+        case OPENAI_COMPATIBLE -> RESPONSES_TO_COMPATIBLE;
+        case ANTHROPIC -> RESPONSES_TO_ANTHROPIC;
+        case GEMINI -> RESPONSES_TO_GEMINI;
       };
     };
   }
