@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 /**
  * B33 across every path: canaries in the system prompt, the user's text, tool arguments and
  * results, and in every kind of upstream answer (text, tool calls, streams, errors that echo the
- * prompt, errors in the middle of a stream), through both client dialects and the OpenAI,
+ * prompt, errors in the middle of a stream), through the three client dialects and the OpenAI,
  * Anthropic and Gemini formats, with failovers. None may reach the database, the logs (at debug
  * level), the event bus, the metrics, or the account routes that show stored data; the metadata
  * is there.
@@ -128,6 +128,22 @@ class ContentCanaryTest {
             .add(new JsonObject().put("role", "user").put("content", new JsonArray()
                 .add(new JsonObject().put("type", "tool_result").put("tool_use_id", "toolu_1")
                     .put("content", "found " + TOOL)))))
+        .encode();
+  }
+
+  /** A Responses API request with every canary of the prompt. */
+  private static String responsesRequest(String model, boolean stream) {
+    return new JsonObject().put("model", model).put("stream", stream)
+        .put("max_output_tokens", 100)
+        .put("instructions", "Obey " + SYSTEM)
+        .put("tools", new JsonArray().add(new JsonObject().put("type", "function")
+            .put("name", "lookup").put("parameters", new JsonObject().put("type", "object"))))
+        .put("input", new JsonArray()
+            .add(new JsonObject().put("role", "user").put("content", "Say " + USER))
+            .add(new JsonObject().put("type", "function_call").put("call_id", "call_1")
+                .put("name", "lookup").put("arguments", "{\"q\":\"" + TOOL + "\"}"))
+            .add(new JsonObject().put("type", "function_call_output").put("call_id", "call_1")
+                .put("output", "found " + TOOL)))
         .encode();
   }
 
@@ -238,6 +254,21 @@ class ContentCanaryTest {
     gemini.then(sse(geminiStream(), 0, false));
     assertThat(send("/v1/messages", messagesRequest("to-gemini", true)).body())
         .contains(OUTPUT);
+
+    // The Responses dialect to each provider format.
+    openai.then(json(200, openAiAnswer()));
+    assertThat(send("/v1/responses", responsesRequest("to-openai", false)).body())
+        .contains(OUTPUT);
+    claude.then(anthropicSse(claudeStream(), 0, true));
+    assertThat(send("/v1/responses", responsesRequest("to-claude", true)).body())
+        .contains(OUTPUT);
+    gemini.then(json(200, geminiAnswer()));
+    assertThat(send("/v1/responses", responsesRequest("to-gemini", false)).body())
+        .contains(OUTPUT);
+    claude.then(json(400, new JsonObject().put("type", "error").put("error", new JsonObject()
+        .put("type", "invalid_request_error").put("message", ERROR + " in " + USER)).encode()));
+    assertThat(send("/v1/responses", responsesRequest("to-claude", true)).body())
+        .contains(ERROR);
 
     // Upstream errors that echo the prompt: they go back to the client, and nowhere else.
     claude.then(json(400, new JsonObject().put("type", "error").put("error", new JsonObject()
