@@ -37,6 +37,11 @@ public final class AccountData {
       new Section("stripe_payments", "SELECT payment_intent, checkout_session, amount_cents,"
           + " refunded_cents, disputed_cents, created_at FROM stripe_payments"
           + " WHERE account_id = $1 ORDER BY created_at"),
+      new Section("key_limit_counts", "SELECT r.id, r.key_id, r.started_at, r.finished_at,"
+          + " r.tokens, r.cost_micros FROM key_requests r JOIN api_keys k ON k.id = r.key_id"
+          + " WHERE k.account_id = $1 ORDER BY r.started_at, r.id"),
+      new Section("reservations", "SELECT id, created_at, amount_micros, request_id"
+          + " FROM reservations WHERE account_id = $1 ORDER BY created_at, id"),
       new Section("usage", "SELECT id, request_id, created_at, key_id, model, provider,"
           + " upstream_model, streamed, outcome, status, attempts, prompt_tokens,"
           + " completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens,"
@@ -138,6 +143,12 @@ public final class AccountData {
                   + " (SELECT id FROM api_keys WHERE account_id = $1)").execute(id))
               .compose(v -> conn.preparedQuery("DELETE FROM usage_events WHERE account_id = $1")
                   .execute(id))
+              // Request ids are chosen by the client and may say something about the person:
+              // the ledger and reservations the law keeps no longer carry them.
+              .compose(v -> conn.preparedQuery("UPDATE ledger SET request_id = NULL"
+                  + " WHERE account_id = $1 AND request_id IS NOT NULL").execute(id))
+              .compose(v -> conn.preparedQuery("UPDATE reservations SET request_id = ''"
+                  + " WHERE account_id = $1").execute(id))
               .map(true);
         }));
   }

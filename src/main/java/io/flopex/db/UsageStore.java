@@ -21,8 +21,12 @@ public final class UsageStore {
   private static final String INSERT = "INSERT INTO usage_events (id, request_id, created_at,"
       + " account_id, key_id, model, provider, upstream_model, streamed, outcome, status, attempts,"
       + " prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, tokens_estimated,"
-      + " cost_micros, latency_ms, ttfb_ms, cache_write_tokens) VALUES ($1, $2, $3, $4, $5, $6,"
-      + " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+      + " cost_micros, latency_ms, ttfb_ms, cache_write_tokens) SELECT $1::uuid, $2::text,"
+      + " $3::timestamptz, $4::uuid, $5::uuid, $6::text, $7::text, $8::text, $9::boolean,"
+      + " $10::text, $11::integer, $12::jsonb, $13::bigint, $14::bigint, $15::bigint,"
+      + " $16::bigint, $17::boolean, $18::bigint, $19::bigint, $20::bigint, $21::bigint"
+      // A request that ends after its account was erased leaves no row behind.
+      + " WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE id = $4 AND erased_at IS NOT NULL)"
       + " ON CONFLICT (id, created_at) DO NOTHING";
 
   private final Pool pool;

@@ -84,7 +84,10 @@ public final class Wallet {
             + " DELETE FROM reservations WHERE id = $1 RETURNING amount_micros),"
             + " charged AS ("
             + " INSERT INTO ledger (account_id, kind, amount_micros, request_id, reservation_id)"
-            + " SELECT $2::uuid, 'charge', -($3::bigint), $4, $1::uuid WHERE $3::bigint > 0"
+            // The request id is the client's own; an erased account's charges do not keep it.
+            + " SELECT $2::uuid, 'charge', -($3::bigint),"
+            + " (SELECT CASE WHEN erased_at IS NULL THEN $4 END FROM accounts WHERE id = $2),"
+            + " $1::uuid WHERE $3::bigint > 0"
             + " ON CONFLICT (reservation_id) WHERE reservation_id IS NOT NULL DO NOTHING"
             + " RETURNING amount_micros),"
             + " account AS ("

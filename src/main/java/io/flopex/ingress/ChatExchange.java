@@ -1,5 +1,6 @@
 package io.flopex.ingress;
 
+import io.flopex.logging.Redacted;
 import io.flopex.bus.Addresses;
 import io.flopex.bus.AttemptOutcome;
 import io.flopex.bus.AttemptRecord;

@@ -1,5 +1,6 @@
 package io.flopex.ingress;
 
+import io.flopex.logging.Redacted;
 import io.flopex.bus.Addresses;
 import io.flopex.bus.Failure;
 import io.flopex.bus.Usage;
@@ -129,6 +130,10 @@ public final class IngressVerticle extends VerticleBase {
         .setHost(config.server().host())
         .setPort(config.server().port());
     return vertx.createHttpServer(options)
+        // A client's malformed request fails its connection with a parser message that may
+        // quote what it sent; without a handler Vert.x would log it whole.
+        .connectionHandler(connection -> connection.exceptionHandler(err -> LOG.debug(
+            "A client connection failed", Redacted.of(err))))
         .requestHandler(router)
         .listen()
         .onSuccess(s -> server = s);

@@ -112,9 +112,10 @@ final class KeyRequests {
       } else if (value instanceof JsonArray array && !array.isEmpty() && array.size() <= 100) {
         List<String> models = new ArrayList<>();
         for (Object model : array) {
-          if (!(model instanceof String m) || m.isBlank() || m.length() > 200) {
+          if (!(model instanceof String m) || m.isBlank() || m.length() > 200
+              || m.chars().anyMatch(Character::isISOControl)) {
             throw new ApiError(Failure.INVALID_REQUEST, "'allowed_models' must list model"
-                + " names.", "allowed_models");
+                + " names of printable characters.", "allowed_models");
           }
           models.add(m);
         }

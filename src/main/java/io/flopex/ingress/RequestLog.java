@@ -12,8 +12,9 @@ import org.slf4j.spi.LoggingEventBuilder;
  * {@code status} and {@code latency_ms}, and {@code key_id} once a key is known; a chat request's
  * line adds {@code model}, {@code provider}, {@code outcome}, {@code attempts}, tokens and cost.
  *
- * <p>What may go in: ids, names from the configuration, numbers and the path without its query.
- * Never a key, a token, a header value, a body or any text a provider sent back.
+ * <p>What may go in: ids, names from the configuration, numbers, the path without its query and
+ * the model the client named (cut to 128 printable characters). Never a key, a token, a header
+ * value, a body or any text a provider sent back.
  */
 final class RequestLog {
 

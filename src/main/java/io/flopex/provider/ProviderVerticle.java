@@ -1,5 +1,6 @@
 package io.flopex.provider;
 
+import io.flopex.logging.Redacted;
 import io.flopex.bus.Addresses;
 import io.flopex.bus.CallControl;
 import io.flopex.bus.CapacityReport;
@@ -77,6 +78,10 @@ public final class ProviderVerticle extends VerticleBase {
     client = vertx.httpClientBuilder()
         .with(options)
         .with(new PoolOptions().setHttp1MaxSize(provider.maxConnections()))
+        // A malformed answer fails its connection with a parser message that may quote the
+        // model's output; without a handler Vert.x would log it whole.
+        .withConnectHandler(connection -> connection.exceptionHandler(err -> LOG.debug(
+            "Provider {}: connection failed", provider.id(), Redacted.of(err))))
         .build();
     MessageConsumer<ProviderCall> calls =
         vertx.eventBus().localConsumer(Addresses.providerCall(provider.id()), this::onCall);

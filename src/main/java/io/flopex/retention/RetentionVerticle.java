@@ -26,6 +26,8 @@ public final class RetentionVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(RetentionVerticle.class);
 
+  private static final long FIRST_PURGE_MS = 60_000;
+
   private final UsageStore store;
   private final BillingRecords billing;
   private final FlopexConfig.Retention config;
@@ -42,7 +44,10 @@ public final class RetentionVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    timer = vertx.setPeriodic(config.intervalMs(), config.intervalMs(), id -> purge().onComplete(v -> purgeBilling()));
+    // The first purge a minute after start, so that nodes restarted more often than the
+    // interval still purge.
+    timer = vertx.setPeriodic(Math.min(FIRST_PURGE_MS, config.intervalMs()),
+        config.intervalMs(), id -> purge().onComplete(v -> purgeBilling()));
     return ensurePartitions().mapEmpty();
   }
 

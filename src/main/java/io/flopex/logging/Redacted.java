@@ -1,4 +1,4 @@
-package io.flopex.ingress;
+package io.flopex.logging;
 
 /**
  * An exception as it may be logged: its class and stack trace, and those of its causes, without
@@ -6,7 +6,7 @@ package io.flopex.ingress;
  * the answer in its message (parsers quote what they could not read), and logs must never hold
  * content; the class and the frames are what finding the bug needs.
  */
-final class Redacted extends RuntimeException {
+public final class Redacted extends RuntimeException {
 
   private final String type;
 
@@ -17,7 +17,7 @@ final class Redacted extends RuntimeException {
   }
 
   /** The content-free copy of {@code error} and its causes (at most 16 deep). */
-  static Redacted of(Throwable error) {
+  public static Redacted of(Throwable error) {
     java.util.List<Throwable> chain = new java.util.ArrayList<>();
     for (Throwable t = error; t != null && chain.size() < 16; t = t.getCause()) {
       chain.add(t);
