@@ -207,11 +207,7 @@ class ContentCanaryTest {
   }
 
   private String token() {
-    String key = gateway.adminPost("/admin/v1/accounts/" + gateway.accountId()
-        + "/management-keys", new JsonObject()).getString("key");
-    return new JsonObject(gateway.send(HttpRequest.newBuilder(URI.create(gateway.url(
-            "/v1/auth/token"))).header("authorization", "Bearer " + key)
-        .POST(HttpRequest.BodyPublishers.noBody()).build()).body()).getString("token");
+    return gateway.accountToken();
   }
 
   private String get(String path, String bearer) {

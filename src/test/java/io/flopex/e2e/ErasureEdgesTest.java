@@ -46,11 +46,7 @@ class ErasureEdgesTest {
   }
 
   private String token() {
-    String key = gateway.adminPost("/admin/v1/accounts/" + gateway.accountId()
-        + "/management-keys", new JsonObject()).getString("key");
-    return new JsonObject(gateway.send(HttpRequest.newBuilder(URI.create(gateway.url(
-            "/v1/auth/token"))).header("authorization", "Bearer " + key)
-        .POST(HttpRequest.BodyPublishers.noBody()).build()).body()).getString("token");
+    return gateway.accountToken();
   }
 
   private HttpResponse<String> call(String method, String path, String bearer) {

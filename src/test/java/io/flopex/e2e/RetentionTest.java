@@ -84,11 +84,7 @@ class RetentionTest {
   }
 
   private JsonArray credits() {
-    String key = gateway.adminPost("/admin/v1/accounts/" + account() + "/management-keys",
-        new JsonObject()).getString("key");
-    String token = new JsonObject(gateway.send(HttpRequest.newBuilder(URI.create(gateway.url(
-            "/v1/auth/token"))).header("authorization", "Bearer " + key)
-        .POST(HttpRequest.BodyPublishers.noBody()).build()).body()).getString("token");
+    String token = gateway.accountToken();
     HttpResponse<String> response = gateway.send(HttpRequest.newBuilder(URI.create(
             gateway.url("/v1/credits"))).header("authorization", "Bearer " + token).GET()
         .build());

@@ -296,6 +296,16 @@ public final class Gateway implements AutoCloseable {
     return accountId;
   }
 
+  /** A token of the account API for the test account, bought with a new management key. */
+  public String accountToken() {
+    String managementKey = adminPost("/admin/v1/accounts/" + accountId + "/management-keys",
+        new JsonObject()).getString("key");
+    HttpResponse<String> issued = send(HttpRequest.newBuilder(URI.create(url("/v1/auth/token")))
+        .header("authorization", "Bearer " + managementKey)
+        .POST(HttpRequest.BodyPublishers.noBody()).build());
+    return new JsonObject(issued.body()).getString("token");
+  }
+
   /** The official OpenAI Java SDK pointed at this gateway, with its own retries off. */
   public OpenAIClient openAi() {
     return OpenAIOkHttpClient.builder()
