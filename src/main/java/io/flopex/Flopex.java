@@ -69,6 +69,7 @@ public final class Flopex {
   private final Vertx vertx;
   private final Database database;
   private final Pool pool;
+  private final Pool countersPool;
   private final Readiness readiness;
   private final List<String> deployments;
   private final int port;
@@ -80,7 +81,7 @@ public final class Flopex {
   private final NodeMetrics metrics;
   private final HttpServer metricsServer;
 
-  private Flopex(Vertx vertx, Database database, Pool pool, Readiness readiness,
+  private Flopex(Vertx vertx, Database database, Pool pool, Pool countersPool, Readiness readiness,
       List<String> deployments, int port, RetentionVerticle retention,
       FlopexConfig.Server server, InFlight inFlight, TcpEventBusBridge bridge,
       NodeMetrics metrics, HttpServer metricsServer) {
@@ -92,6 +93,7 @@ public final class Flopex {
     this.vertx = vertx;
     this.database = database;
     this.pool = pool;
+    this.countersPool = countersPool;
     this.readiness = readiness;
     this.deployments = deployments;
     this.port = port;
@@ -111,13 +113,16 @@ public final class Flopex {
         })
         .compose(database -> {
           Pool pool = database.pool(vertx, config.database().poolSize());
+          Pool counters = database.relaxedPool(vertx,
+              Math.max(2, config.database().poolSize() / 2));
           return Migrations.apply(pool)
               .compose(applied -> vertx.executeBlocking(() -> adminToken(config)))
               .compose(token -> AccountAuth.create(vertx, config.auth(), new AccountStore(pool))
-                  .compose(auth -> deploy(vertx, config, clock, database, pool, readiness,
+                  .compose(auth -> deploy(vertx, config, clock, database, pool, counters, readiness,
                       token, auth)))
               .onFailure(err -> {
                 pool.close();
+                counters.close();
                 database.close();
               });
         })
@@ -134,7 +139,7 @@ public final class Flopex {
   }
 
   private static Future<Flopex> deploy(Vertx vertx, FlopexConfig config, Clock clock,
-      Database database, Pool pool, Readiness readiness, String adminToken,
+      Database database, Pool pool, Pool countersPool, Readiness readiness, String adminToken,
       AccountAuth accountAuth) {
     NodeMetrics metrics = NodeMetrics.of(vertx, config.metrics());
     if (config.metrics().enabled() && !metrics.vertxMetrics()) {
@@ -148,7 +153,7 @@ public final class Flopex {
         readiness, wallet,
         config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null,
         new StripeStore(pool), accountAuth,
-        new Limits(new KeyCounters(pool), config.billing().defaultMaxOutputTokens()),
+        new Limits(new KeyCounters(countersPool), config.billing().defaultMaxOutputTokens()),
         new InFlight(), metrics, new Refusals(metrics.registry()));
     RetentionVerticle retention = new RetentionVerticle(usage, new BillingRecords(pool),
         config.retention(), clock);
@@ -183,7 +188,7 @@ public final class Flopex {
           metricsServer[0] = server;
           return bridge(vertx, config.bridge());
         })
-        .map(bridge -> new Flopex(vertx, database, pool, readiness, ids,
+        .map(bridge -> new Flopex(vertx, database, pool, countersPool, readiness, ids,
             ingress.get(0).actualPort(), retention, config.server(), services.inFlight(),
             bridge, metrics, metricsServer[0]))
         .onFailure(err -> {
@@ -356,6 +361,7 @@ public final class Flopex {
     }
     chain
         .compose(v -> pool.close())
+        .eventually(() -> countersPool.close())
         .onComplete(v -> metrics.close())
         .eventually(() -> vertx.executeBlocking(() -> {
           stopDatabase();

@@ -40,6 +40,12 @@ public final class AccountData {
       new Section("key_limit_counts", "SELECT r.id, r.key_id, r.started_at, r.finished_at,"
           + " r.tokens, r.cost_micros FROM key_requests r JOIN api_keys k ON k.id = r.key_id"
           + " WHERE k.account_id = $1 ORDER BY r.started_at, r.id"),
+      new Section("key_limit_seconds", "SELECT s.key_id, s.second, s.started, s.finished,"
+          + " s.tokens FROM key_seconds s JOIN api_keys k ON k.id = s.key_id"
+          + " WHERE k.account_id = $1 ORDER BY s.key_id, s.second"),
+      new Section("key_limit_days", "SELECT d.key_id, d.day, d.cost_micros FROM key_days d"
+          + " JOIN api_keys k ON k.id = d.key_id WHERE k.account_id = $1"
+          + " ORDER BY d.key_id, d.day"),
       new Section("reservations", "SELECT id, created_at, amount_micros, request_id"
           + " FROM reservations WHERE account_id = $1 ORDER BY created_at, id"),
       new Section("usage", "SELECT id, request_id, created_at, key_id, model, provider,"
@@ -140,6 +146,10 @@ public final class AccountData {
               .compose(v -> conn.preparedQuery("UPDATE management_keys SET revoked_at ="
                   + " coalesce(revoked_at, now()) WHERE account_id = $1").execute(id))
               .compose(v -> conn.preparedQuery("DELETE FROM key_requests WHERE key_id IN"
+                  + " (SELECT id FROM api_keys WHERE account_id = $1)").execute(id))
+              .compose(v -> conn.preparedQuery("DELETE FROM key_seconds WHERE key_id IN"
+                  + " (SELECT id FROM api_keys WHERE account_id = $1)").execute(id))
+              .compose(v -> conn.preparedQuery("DELETE FROM key_days WHERE key_id IN"
                   + " (SELECT id FROM api_keys WHERE account_id = $1)").execute(id))
               .compose(v -> conn.preparedQuery("DELETE FROM usage_events WHERE account_id = $1")
                   .execute(id))

@@ -173,10 +173,25 @@ public final class Database implements AutoCloseable {
   }
 
   public Pool pool(Vertx vertx, int size) {
+    return pool(vertx, size, connectOptions);
+  }
+
+  /**
+   * A pool whose transactions commit without waiting for their WAL to reach the disk
+   * ({@code synchronous_commit = off}), for counts that are rewritten many times a second and
+   * whose last fraction of a second may be forgotten by a crash of PostgreSQL itself; never
+   * for money. PostgreSQL still never loses consistency: a crash keeps a prefix of the commits.
+   */
+  public Pool relaxedPool(Vertx vertx, int size) {
+    return pool(vertx, size,
+        new PgConnectOptions(connectOptions).addProperty("synchronous_commit", "off"));
+  }
+
+  private static Pool pool(Vertx vertx, int size, PgConnectOptions options) {
     return PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(size).setShared(false)
             .setConnectionTimeout(5).setConnectionTimeoutUnit(TimeUnit.SECONDS))
-        .connectingTo(connectOptions)
+        .connectingTo(options)
         .using(vertx)
         .build();
   }

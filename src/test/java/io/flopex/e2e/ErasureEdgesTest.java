@@ -138,6 +138,15 @@ class ErasureEdgesTest {
     assertThat(export.getJsonArray("key_limit_counts")).hasSize((int) held);
     assertThat(export.getJsonArray("key_limit_counts").getJsonObject(0).getString("finished_at"))
         .isNotNull();
+    assertThat(export.getJsonArray("key_limit_seconds")).isNotEmpty();
+    assertThat(export.getJsonArray("key_limit_days")).hasSize(1);
+    assertThat(export.getJsonArray("key_limit_days").getJsonObject(0).getLong("cost_micros"))
+        .isEqualTo(gateway.sql("SELECT sum(cost_micros) FROM key_requests").get(0).getLong(0));
     assertThat(export.getJsonArray("reservations")).isEmpty();
+
+    assertThat(call("DELETE", "/v1/account", token()).statusCode()).isEqualTo(200);
+    assertThat(gateway.sql("SELECT (SELECT count(*) FROM key_requests)"
+        + " + (SELECT count(*) FROM key_seconds) + (SELECT count(*) FROM key_days)").get(0)
+        .getLong(0)).as("key-limit counts after erasure").isZero();
   }
 }

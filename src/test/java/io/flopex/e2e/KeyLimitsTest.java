@@ -96,9 +96,13 @@ class KeyLimitsTest {
                 .put("finish_reason", finish))).encode();
   }
 
+  private final java.util.Map<String, String> keyIds = new java.util.HashMap<>();
+
   private String key(JsonObject limits) {
-    return nodes.get(0).adminPost("/admin/v1/accounts/" + nodes.get(0).accountId() + "/keys",
-        limits.put("name", "limited")).getString("key");
+    JsonObject created = nodes.get(0).adminPost("/admin/v1/accounts/"
+        + nodes.get(0).accountId() + "/keys", limits.put("name", "limited"));
+    keyIds.put(created.getString("key"), created.getString("id"));
+    return created.getString("key");
   }
 
   private CompletableFuture<HttpResponse<String>> ask(int node, String key, boolean stream,
@@ -205,6 +209,56 @@ class KeyLimitsTest {
     assertThat(upstream.calls()).isZero();
     String roomy = key(new JsonObject().put("limit_micros", 100_000));
     assertThat(askNow(1, roomy, false).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void spendingOfEarlierDaysCountsInItsPeriodAndALifetimeLimitOutlivesThePurge() {
+    // A request costs 150 prompt + 400 completion micro-USD here and reserves far more.
+    String lifetime = key(new JsonObject().put("limit_micros", 200_000));
+    String monthly = key(new JsonObject().put("limit_micros", 200_000)
+        .put("limit_reset", "monthly"));
+    String lifetimeId = keyId(lifetime);
+    String monthlyId = keyId(monthly);
+    assertThat(askNow(0, lifetime, false).statusCode()).isEqualTo(200);
+    assertThat(askNow(1, monthly, false).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(5)).until(() -> nodes.get(0).sql(
+        "SELECT count(*) FROM key_requests WHERE finished_at IS NULL").get(0).getLong(0) == 0);
+    assertThat(nodes.get(0).sql("SELECT coalesce(sum(cost_micros), 0) FROM key_days"
+        + " WHERE key_id = '" + lifetimeId + "'").get(0).getLong(0)).isEqualTo(550);
+    // What each key spent 60 days ago, and what the monthly key spent last month.
+    nodes.get(0).sql("INSERT INTO key_days (key_id, day, cost_micros) VALUES ('" + lifetimeId
+        + "', (now() AT TIME ZONE 'UTC')::date - 60, 199000), ('" + monthlyId
+        + "', (now() AT TIME ZONE 'UTC')::date - 60, 199000), ('" + monthlyId
+        + "', date_trunc('month', now() AT TIME ZONE 'UTC')::date - 1, 199000)");
+    Sync.await(nodes.get(0).flopex().retention().purge());
+    assertThat(nodes.get(0).sql("SELECT count(*) FROM key_days WHERE key_id = '" + monthlyId
+        + "' AND day < (now() AT TIME ZONE 'UTC')::date - 35").get(0).getLong(0)).isZero();
+
+    HttpResponse<String> refused = askNow(1, lifetime, false);
+    assertThat(refused.statusCode()).isEqualTo(402);
+    assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("code"))
+        .isEqualTo("key_limit_exceeded");
+    assertThat(askNow(0, monthly, false).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aRequestRefusedByTheWalletLeavesNoCountBehind() {
+    // Admitted by its key's limits, then never sent: forgetting it gives its minute back.
+    String key = key(new JsonObject().put("rpm", 100));
+    String id = keyId(key);
+    nodes.get(0).sql("INSERT INTO key_requests (id, key_id) VALUES"
+        + " ('00000000-0000-0000-0000-00000000000a', '" + id + "')");
+    nodes.get(0).sql("INSERT INTO key_seconds (key_id, second, started) VALUES ('" + id
+        + "', floor(extract(epoch FROM now())), 1)");
+    nodes.get(0).sql("SELECT flopex_forget('00000000-0000-0000-0000-00000000000a')");
+    assertThat(nodes.get(0).sql("SELECT coalesce(sum(started), 0) FROM key_seconds"
+        + " WHERE key_id = '" + id + "'").get(0).getLong(0)).isZero();
+    HttpResponse<String> ok = askNow(0, key, false);
+    assertThat(ok.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("99");
+  }
+
+  private String keyId(String key) {
+    return keyIds.get(key);
   }
 
   @Test
