@@ -1,10 +1,17 @@
 package io.flopex.db;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Counts the requests of keys with limits in PostgreSQL, so that a limit holds across every node
@@ -16,7 +23,10 @@ import java.util.UUID;
  *
  * <p>Admission is one statement, the database function {@code flopex_admit}, that first locks
  * the key's row, so the admissions of one key queue behind each other on every node; each then
- * counts what the ones before it left. The row is held only while that statement runs.
+ * counts what the ones before it left. The row is held only while that statement runs. On one
+ * node, a key has at most one admission call running: the key's requests that arrive meanwhile
+ * wait and go together in the next call, which decides them one after the other, so a busy key
+ * costs the database one call per round trip rather than one lock wait per request.
  *
  * <p>The pool given here should commit without waiting for the disk (see
  * {@link Database#relaxedPool}): these are counts, not money, and a synchronous commit would
@@ -56,7 +66,13 @@ public final class KeyCounters {
     }
   }
 
+  /** The most requests of one key admitted in one call. */
+  private static final int MAX_BATCH = 256;
+
   private final Pool pool;
+  private final ConcurrentHashMap<UUID, KeyQueue> queues = new ConcurrentHashMap<>();
+  private final ArrayDeque<Ending> endings = new ArrayDeque<>();
+  private boolean sendingEndings;
 
   public KeyCounters(Pool pool) {
     this.pool = pool;
@@ -72,11 +88,102 @@ public final class KeyCounters {
    */
   public Future<Admission> admit(UUID keyId, long tokenEstimate, long defaultEstimate,
       long worstCaseMicros) {
-    UUID id = UUID.randomUUID();
-    return pool.preparedQuery("SELECT * FROM flopex_admit($1, $2, $3, $4, $5, $6)")
-        .execute(Tuple.of(id, keyId, STALE_MINUTES, tokenEstimate, defaultEstimate,
-            worstCaseMicros))
-        .map(rows -> admission(id, rows.iterator().next()));
+    Waiting waiting = new Waiting(UUID.randomUUID(), tokenEstimate, defaultEstimate,
+        worstCaseMicros, Vertx.currentContext(), Promise.promise());
+    while (true) {
+      KeyQueue queue = queues.computeIfAbsent(keyId, KeyQueue::new);
+      boolean send;
+      synchronized (queue) {
+        if (queue.retired) {
+          continue;
+        }
+        queue.pending.add(waiting);
+        send = !queue.sending;
+        queue.sending = true;
+      }
+      if (send) {
+        send(queue);
+      }
+      return waiting.promise.future();
+    }
+  }
+
+  /** Sends what waits for this key in one call, then again while more arrived meanwhile. */
+  private void send(KeyQueue queue) {
+    List<Waiting> batch = new ArrayList<>();
+    synchronized (queue) {
+      while (!queue.pending.isEmpty() && batch.size() < MAX_BATCH) {
+        batch.add(queue.pending.poll());
+      }
+    }
+    int n = batch.size();
+    UUID[] ids = new UUID[n];
+    Long[] estimates = new Long[n];
+    Long[] defaults = new Long[n];
+    Long[] worst = new Long[n];
+    for (int i = 0; i < n; i++) {
+      Waiting w = batch.get(i);
+      ids[i] = w.id;
+      estimates[i] = w.tokenEstimate;
+      defaults[i] = w.defaultEstimate;
+      worst[i] = w.worstCaseMicros;
+    }
+    pool.preparedQuery("SELECT * FROM flopex_admit($1, $2, $3, $4, $5, $6)")
+        .execute(Tuple.of(queue.keyId, ids, STALE_MINUTES, estimates, defaults, worst))
+        .onComplete(result -> {
+          if (result.succeeded()) {
+            Admission[] admissions = new Admission[n];
+            for (Row row : result.result()) {
+              int i = row.getInteger("ord") - 1;
+              admissions[i] = admission(ids[i], row);
+            }
+            for (int i = 0; i < n; i++) {
+              Admission admission = admissions[i];
+              batch.get(i).settle(admission != null ? Future.succeededFuture(admission)
+                  : Future.failedFuture("the admission of request " + ids[i] + " went missing"));
+            }
+          } else {
+            batch.forEach(w -> w.settle(Future.failedFuture(result.cause())));
+          }
+          boolean more;
+          synchronized (queue) {
+            more = !queue.pending.isEmpty();
+            if (!more) {
+              queue.sending = false;
+              queue.retired = true;
+              queues.remove(queue.keyId, queue);
+            }
+          }
+          if (more) {
+            send(queue);
+          }
+        });
+  }
+
+  /** The requests of one key waiting to be admitted on this node. */
+  private static final class KeyQueue {
+    final UUID keyId;
+    final ArrayDeque<Waiting> pending = new ArrayDeque<>();
+    boolean sending;
+    /** Out of the map: a request that still finds it takes a new one. */
+    boolean retired;
+
+    KeyQueue(UUID keyId) {
+      this.keyId = keyId;
+    }
+  }
+
+  private record Waiting(UUID id, long tokenEstimate, long defaultEstimate,
+      long worstCaseMicros, Context context, Promise<Admission> promise) {
+
+    /** Completes on the request's own context. */
+    void settle(Future<Admission> outcome) {
+      if (context == null || context == Vertx.currentContext()) {
+        promise.handle(outcome);
+      } else {
+        context.runOnContext(v -> promise.handle(outcome));
+      }
+    }
   }
 
   private static Admission admission(UUID id, Row row) {
@@ -93,11 +200,67 @@ public final class KeyCounters {
         tpm, Math.max(0, tpm - row.getLong("used_tokens")), row.getLong("tokens_free_ms"));
   }
 
-  /** Records how a request ended: its tokens and cost now count, and it is no longer in flight. */
+  /**
+   * Records how a request ended: its tokens and cost now count, and it is no longer in flight.
+   * The endings that arrive while one call runs go together in the next.
+   */
   public Future<Void> finish(UUID id, long tokens, long costMicros) {
-    return pool.preparedQuery("SELECT flopex_finish($1, $2, $3)")
-        .execute(Tuple.of(id, tokens, costMicros))
-        .mapEmpty();
+    Ending ending = new Ending(id, tokens, costMicros, Vertx.currentContext(), Promise.promise());
+    boolean send;
+    synchronized (endings) {
+      endings.add(ending);
+      send = !sendingEndings;
+      sendingEndings = true;
+    }
+    if (send) {
+      sendEndings();
+    }
+    return ending.promise.future();
+  }
+
+  private void sendEndings() {
+    List<Ending> batch = new ArrayList<>();
+    synchronized (endings) {
+      while (!endings.isEmpty() && batch.size() < MAX_BATCH) {
+        batch.add(endings.poll());
+      }
+    }
+    int n = batch.size();
+    UUID[] ids = new UUID[n];
+    Long[] tokens = new Long[n];
+    Long[] costs = new Long[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = batch.get(i).id;
+      tokens[i] = batch.get(i).tokens;
+      costs[i] = batch.get(i).costMicros;
+    }
+    pool.preparedQuery("SELECT flopex_finish($1, $2, $3)")
+        .execute(Tuple.of(ids, tokens, costs))
+        .onComplete(result -> {
+          Future<Void> outcome = result.succeeded() ? Future.succeededFuture()
+              : Future.failedFuture(result.cause());
+          batch.forEach(e -> e.settle(outcome));
+          boolean more;
+          synchronized (endings) {
+            more = !endings.isEmpty();
+            sendingEndings = more;
+          }
+          if (more) {
+            sendEndings();
+          }
+        });
+  }
+
+  private record Ending(UUID id, long tokens, long costMicros, Context context,
+      Promise<Void> promise) {
+
+    void settle(Future<Void> outcome) {
+      if (context == null || context == Vertx.currentContext()) {
+        promise.handle(outcome);
+      } else {
+        context.runOnContext(v -> promise.handle(outcome));
+      }
+    }
   }
 
   /** Forgets a request that was admitted but never sent (the wallet refused it). */

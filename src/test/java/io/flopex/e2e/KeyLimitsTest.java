@@ -144,6 +144,34 @@ class KeyLimitsTest {
   }
 
   @Test
+  void b24a_aBurstOfOneKeyOnTwoNodesIsAdmittedOneByOne() {
+    // Many requests of one key at once: each node admits them in batches, and each admitted
+    // request still sees the count the ones before it left.
+    String key = key(new JsonObject().put("rpm", 60));
+    List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+    for (int i = 0; i < 160; i++) {
+      burst.add(ask(i % 2, key, false, "m"));
+    }
+    List<HttpResponse<String>> responses = burst.stream().map(CompletableFuture::join).toList();
+
+    List<HttpResponse<String>> admitted = responses.stream()
+        .filter(r -> r.statusCode() == 200).toList();
+    assertThat(admitted).hasSize(60);
+    assertThat(responses.stream().filter(r -> r.statusCode() == 429).count()).isEqualTo(100);
+    assertThat(admitted.stream()
+            .map(r -> r.headers().firstValue("x-ratelimit-remaining-requests").orElseThrow())
+            .map(Long::parseLong).distinct().count())
+        .as("each admitted request has its own place in the minute").isEqualTo(60);
+    assertThat(upstream.calls()).isEqualTo(60);
+    await().atMost(Duration.ofSeconds(5)).until(() -> nodes.get(0).sql(
+        "SELECT count(*) FROM key_requests WHERE finished_at IS NULL").get(0).getLong(0) == 0);
+    io.vertx.sqlclient.Row counts = nodes.get(0).sql("SELECT sum(started)::bigint,"
+        + " sum(finished)::bigint, sum(tokens)::bigint FROM key_seconds").get(0);
+    assertThat(List.of(counts.getLong(0), counts.getLong(1), counts.getLong(2)))
+        .containsExactly(60L, 60L, 60L * 300);
+  }
+
+  @Test
   void b24b_tokensAMinuteAreCountedFromRealUsageStreamsIncluded() {
     String key = key(new JsonObject().put("tpm", 1000));
 
