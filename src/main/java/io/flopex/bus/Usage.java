@@ -58,6 +58,23 @@ public record Usage(
         false);
   }
 
+  /**
+   * Usage as the OpenAI Responses API reports it: input tokens include the cached ones, output
+   * tokens the reasoning ones, as in Chat Completions.
+   */
+  public static Usage fromResponses(Object raw) {
+    if (!(raw instanceof JsonObject u)) {
+      return null;
+    }
+    long input = number(u, "input_tokens");
+    long output = number(u, "output_tokens");
+    long cached = u.getValue("input_tokens_details") instanceof JsonObject d
+        ? number(d, "cached_tokens") : 0;
+    long reasoning = u.getValue("output_tokens_details") instanceof JsonObject d
+        ? number(d, "reasoning_tokens") : 0;
+    return new Usage(input, output, Math.min(cached, input), Math.min(reasoning, output), false);
+  }
+
   private static long number(JsonObject o, String field) {
     return o.getValue(field) instanceof Number n ? Math.max(0, n.longValue()) : 0;
   }

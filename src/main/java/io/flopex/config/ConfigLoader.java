@@ -286,7 +286,7 @@ public final class ConfigLoader {
       String key = "providers[" + i + "]";
       JsonObject p = element(array, i, key);
       known(p, key + ".", Set.of("id", "kind", "baseUrl", "apiKey", "timeouts",
-          "maxConnections", "headers"));
+          "maxConnections", "headers", "nativeResponses"));
       known(object(p, "timeouts"), key + ".timeouts.", Set.of("connectMs", "firstByteMs",
           "idleMs", "responseMs"));
       String id = requiredString(p, key + ".id");
@@ -326,8 +326,17 @@ public final class ConfigLoader {
         }
         headers.put(name, value);
       }
+      // OpenAI serves the Responses API; a host that copies Chat Completions may not.
+      boolean nativeResponses = booleanValue(p, key + ".nativeResponses",
+          kind == ProviderKind.OPENAI);
+      if (nativeResponses && !(kind == ProviderKind.OPENAI
+          || kind == ProviderKind.OPENAI_COMPATIBLE)) {
+        throw new ConfigException(key + ".nativeResponses: only providers of kind openai or"
+            + " openai-compatible can serve the Responses API natively");
+      }
       providers.add(new ProviderConfig(id, kind, baseUrl, apiKey, timeouts,
-          intValue(p, key + ".maxConnections", 256, 1, 10_000), Map.copyOf(headers)));
+          intValue(p, key + ".maxConnections", 256, 1, 10_000), Map.copyOf(headers),
+          nativeResponses));
     }
     return List.copyOf(providers);
   }

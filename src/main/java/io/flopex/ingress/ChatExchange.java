@@ -375,12 +375,12 @@ final class ChatExchange {
     }
     tried.add(index);
     Route route = plan.routes().get(index);
-    Translator candidate = Translators.forPair(request.format(), route.kind());
+    Translator candidate = Translators.forRoute(request.format(), route);
     List<String> warnings = new ArrayList<>();
     JsonObject body;
     try {
-      body = candidate.request(request.request(), route.upstreamModel(), request.stream(),
-          warnings);
+      body = candidate.request(request.request(), request.original(), route.upstreamModel(),
+          request.stream(), warnings);
     } catch (UnsupportedRequest e) {
       // This endpoint cannot take the request as written; another one may.
       unsupported = e;
@@ -418,7 +418,8 @@ final class ChatExchange {
   }
 
   private void startCall(JsonObject body) {
-    ProviderCall call = new ProviderCall(callId, requestId, current, body, null);
+    ProviderCall call = new ProviderCall(callId, requestId, current, body, null,
+        translator.responsesApi());
     String thisCall = callId;
     DeliveryOptions options = new DeliveryOptions()
         .setLocalOnly(true)
@@ -509,7 +510,8 @@ final class ChatExchange {
       }
     }));
     streamConsumer = bus.localConsumer(address, message -> guard(() -> onStreamEvent(message)));
-    ProviderCall call = new ProviderCall(callId, requestId, current, body, address);
+    ProviderCall call = new ProviderCall(callId, requestId, current, body, address,
+        translator.responsesApi());
     bus.send(Addresses.providerCall(current.provider()), call, LOCAL);
   }
 

@@ -53,6 +53,8 @@ public final class ProviderVerticle extends VerticleBase {
   private final ProviderConfig provider;
   private final int maxEventBytes;
   private final UpstreamDialect dialect;
+  /** The OpenAI Responses wire, for a provider that serves it natively; else {@code null}. */
+  private final UpstreamDialect responsesDialect;
   private final Map<String, ActiveCall> active = new HashMap<>();
   private HttpClientAgent client;
 
@@ -60,6 +62,7 @@ public final class ProviderVerticle extends VerticleBase {
     this.provider = provider;
     this.maxEventBytes = maxEventBytes;
     this.dialect = UpstreamDialect.of(provider);
+    this.responsesDialect = provider.nativeResponses() ? new OpenAiResponsesWire(provider) : null;
   }
 
   @Override
@@ -111,12 +114,14 @@ public final class ProviderVerticle extends VerticleBase {
 
   private void onCall(Message<ProviderCall> message) {
     ProviderCall call = message.body();
-    ActiveCall state = new ActiveCall(call, message);
+    UpstreamDialect wire = call.responsesApi() && responsesDialect != null ? responsesDialect
+        : dialect;
+    ActiveCall state = new ActiveCall(call, message, wire);
     active.put(call.callId(), state);
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
-        .setURI(dialect.path(call.route().upstreamModel(), call.streaming()));
-    dialect.headers(options, call.streaming());
+        .setURI(wire.path(call.route().upstreamModel(), call.streaming()));
+    wire.headers(options, call.streaming());
     Buffer body = call.body().toBuffer();
     state.armFirstByte();
     client.request(options)
@@ -176,9 +181,12 @@ public final class ProviderVerticle extends VerticleBase {
     private SseParser parser;
     private UpstreamDialect.StreamWatch watch;
 
-    ActiveCall(ProviderCall call, Message<ProviderCall> message) {
+    private final UpstreamDialect wire;
+
+    ActiveCall(ProviderCall call, Message<ProviderCall> message, UpstreamDialect wire) {
       this.call = call;
       this.message = message;
+      this.wire = wire;
     }
 
     void armFirstByte() {
@@ -290,7 +298,7 @@ public final class ProviderVerticle extends VerticleBase {
 
     private void readStream(HttpClientResponse resp) {
       parser = new SseParser(maxEventBytes, this);
-      watch = dialect.watch();
+      watch = wire.watch();
       resp.handler(chunk -> {
         if (done) {
           return;

@@ -35,7 +35,7 @@ public final class RoutePlanner {
         routes.add(new Route(provider.id(), provider.kind(), endpoint.upstreamModel(),
             endpoint.pricing(), provider.timeouts().connectMs() + provider.timeouts().responseMs(),
             provider.timeouts().firstByteMs(), provider.timeouts().idleMs(),
-            endpoint.parameters(), endpoint.weight()));
+            endpoint.parameters(), endpoint.weight(), provider.nativeResponses()));
       }
       if (model.strategy() == ModelConfig.Strategy.PRICE) {
         routes.sort(Comparator.comparingLong(

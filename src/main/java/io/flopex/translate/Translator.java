@@ -18,6 +18,21 @@ public interface Translator {
       List<String> warnings);
 
   /**
+   * Like {@link #request(JsonObject, String, boolean, List)}, for translators that send the
+   * request as the client wrote it ({@code original}, as validated) rather than in its Chat
+   * Completions form.
+   */
+  default JsonObject request(JsonObject clientRequest, JsonObject original, String upstreamModel,
+      boolean stream, List<String> warnings) {
+    return request(clientRequest, upstreamModel, stream, warnings);
+  }
+
+  /** Whether the body goes to the provider's native OpenAI Responses API. */
+  default boolean responsesApi() {
+    return false;
+  }
+
+  /**
    * A complete upstream answer in the client's dialect, named after the client's model; {@code
    * null} when the body is not a valid answer of the provider's format.
    */

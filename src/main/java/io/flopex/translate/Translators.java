@@ -7,6 +7,7 @@ import io.flopex.translate.messages.AnthropicPassThrough;
 import io.flopex.translate.messages.AnthropicToGemini;
 import io.flopex.translate.messages.AnthropicToOpenAiChat;
 import io.flopex.translate.openai.OpenAiChatPassThrough;
+import io.flopex.translate.responses.ResponsesPassThrough;
 import io.flopex.translate.responses.ResponsesTranslator;
 
 /** Picks the translator for a client dialect and a provider's wire format. */
@@ -22,6 +23,7 @@ public final class Translators {
   private static final Translator MESSAGES_TO_GEMINI = new AnthropicToGemini();
   private static final Translator RESPONSES_TO_OPENAI =
       new ResponsesTranslator(OPENAI_CHAT_TO_OPENAI);
+  private static final Translator RESPONSES_NATIVE = new ResponsesPassThrough();
   private static final Translator RESPONSES_TO_COMPATIBLE =
       new ResponsesTranslator(OPENAI_CHAT_TO_COMPATIBLE);
   private static final Translator RESPONSES_TO_ANTHROPIC =
@@ -30,6 +32,17 @@ public final class Translators {
       new ResponsesTranslator(OPENAI_CHAT_TO_GEMINI);
 
   private Translators() {}
+
+  /**
+   * The translator for a client dialect and an endpoint: Responses requests go as written to a
+   * provider that serves the Responses API natively.
+   */
+  public static Translator forRoute(ClientFormat client, io.flopex.bus.Route route) {
+    if (client == ClientFormat.OPENAI_RESPONSES && route.nativeResponses()) {
+      return RESPONSES_NATIVE;
+    }
+    return forPair(client, route.kind());
+  }
 
   public static Translator forPair(ClientFormat client, ProviderKind provider) {
     return switch (client) {

@@ -345,6 +345,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void onlyOpenAiServesTheResponsesApiNativelyUnlessConfigured() {
+      JsonObject openai = provider("oa", KEY).put("kind", "openai");
+      JsonObject host = provider("host", KEY);
+      JsonObject hostWithIt = provider("vllm", KEY).put("nativeResponses", true);
+      JsonObject openaiWithout = provider("oa2", KEY).put("kind", "openai")
+          .put("nativeResponses", false);
+
+      List<ProviderConfig> providers = load(doc(List.of(openai, host, hostWithIt,
+          openaiWithout), List.of())).providers();
+
+      assertThat(providers).extracting(ProviderConfig::nativeResponses)
+          .containsExactly(true, false, true, false);
+      JsonObject claude = provider("claude", KEY).put("kind", "anthropic")
+          .put("nativeResponses", true);
+      assertThatThrownBy(() -> load(doc(List.of(claude), List.of())))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("providers[0].nativeResponses");
+    }
+
+    @Test
     void providerWithUnsetKeyIsSkippedWithItsEndpoints() {
       env.put("GROQ_API_KEY", KEY);
       JsonObject doc = doc(

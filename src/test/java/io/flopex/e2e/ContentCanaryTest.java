@@ -69,6 +69,9 @@ class ContentCanaryTest {
         .put("idleMs", 5000).put("responseMs", 10000);
     gateway = Gateway.builder(vertx)
         .provider("oa", "openai", openai.baseUrl(), "sk-oa-test", timeouts)
+        // Responses requests reach this provider by way of Chat Completions here; the native
+        // Responses path has its own canaries (ResponsesNativeTest).
+        .providerSetting("oa", "nativeResponses", false)
         .provider("cl", "anthropic", claude.rootUrl(), "sk-ant-test", timeouts)
         .provider("ge", "gemini", gemini.rootUrl(), "gm-test", timeouts)
         .model("to-openai", "oa")

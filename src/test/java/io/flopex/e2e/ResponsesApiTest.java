@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The official OpenAI Java SDK's {@code responses()} client against {@code /v1/responses},
- * served by every kind of provider from recorded answers.
+ * served by every kind of provider from recorded answers, by way of Chat Completions.
  */
 class ResponsesApiTest {
 
@@ -66,6 +66,9 @@ class ResponsesApiTest {
         .put("idleMs", 5000).put("responseMs", 10000);
     gateway = Gateway.builder(vertx)
         .provider("openai", "openai", openai.baseUrl(), "sk-oai", timeouts)
+        // Through Chat Completions, as for every other provider; ResponsesNativeTest covers an
+        // OpenAI provider that is sent Responses requests as written.
+        .providerSetting("openai", "nativeResponses", false)
         .provider("claude", "anthropic", claude.rootUrl(), "sk-ant", timeouts)
         .provider("gemini", "gemini", gemini.rootUrl(), "AIza-gem", timeouts)
         .provider("groq", groq.baseUrl())

@@ -107,6 +107,14 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    /** Sets one field of an already added provider. */
+    public Builder providerSetting(String id, String key, Object value) {
+      providers.stream().map(JsonObject.class::cast)
+          .filter(p -> id.equals(p.getString("id"))).findFirst().orElseThrow()
+          .put(key, value);
+      return this;
+    }
+
     /** A model served by the given providers in order, each under the name {@code up-<id>}. */
     public Builder model(String id, String... providerIds) {
       return model(id, new JsonObject().put("prompt", 1.5).put("completion", 2.0), providerIds);
