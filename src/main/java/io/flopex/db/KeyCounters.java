@@ -1,17 +1,12 @@
 package io.flopex.db;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Counts the requests of keys with limits in PostgreSQL, so that a limit holds across every node
@@ -70,12 +65,13 @@ public final class KeyCounters {
   private static final int MAX_BATCH = 256;
 
   private final Pool pool;
-  private final ConcurrentHashMap<UUID, KeyQueue> queues = new ConcurrentHashMap<>();
-  private final ArrayDeque<Ending> endings = new ArrayDeque<>();
-  private boolean sendingEndings;
+  private final Batcher<UUID, Asked, Admission> admissions;
+  private final Batcher<Boolean, Ended, Void> endings;
 
   public KeyCounters(Pool pool) {
     this.pool = pool;
+    this.admissions = new Batcher<>(MAX_BATCH, this::admitAll);
+    this.endings = new Batcher<>(MAX_BATCH, (all, batch) -> finishAll(batch));
   }
 
   /**
@@ -88,102 +84,37 @@ public final class KeyCounters {
    */
   public Future<Admission> admit(UUID keyId, long tokenEstimate, long defaultEstimate,
       long worstCaseMicros) {
-    Waiting waiting = new Waiting(UUID.randomUUID(), tokenEstimate, defaultEstimate,
-        worstCaseMicros, Vertx.currentContext(), Promise.promise());
-    while (true) {
-      KeyQueue queue = queues.computeIfAbsent(keyId, KeyQueue::new);
-      boolean send;
-      synchronized (queue) {
-        if (queue.retired) {
-          continue;
-        }
-        queue.pending.add(waiting);
-        send = !queue.sending;
-        queue.sending = true;
-      }
-      if (send) {
-        send(queue);
-      }
-      return waiting.promise.future();
-    }
+    return admissions.submit(keyId,
+        new Asked(UUID.randomUUID(), tokenEstimate, defaultEstimate, worstCaseMicros));
   }
 
-  /** Sends what waits for this key in one call, then again while more arrived meanwhile. */
-  private void send(KeyQueue queue) {
-    List<Waiting> batch = new ArrayList<>();
-    synchronized (queue) {
-      while (!queue.pending.isEmpty() && batch.size() < MAX_BATCH) {
-        batch.add(queue.pending.poll());
-      }
-    }
+  /** One request of a key asking to be admitted. */
+  private record Asked(UUID id, long tokenEstimate, long defaultEstimate, long worstCaseMicros) {}
+
+  /** One call of {@code flopex_admit} for requests of one key, decided in their order. */
+  private Future<List<Admission>> admitAll(UUID keyId, List<Asked> batch) {
     int n = batch.size();
     UUID[] ids = new UUID[n];
     Long[] estimates = new Long[n];
     Long[] defaults = new Long[n];
     Long[] worst = new Long[n];
     for (int i = 0; i < n; i++) {
-      Waiting w = batch.get(i);
-      ids[i] = w.id;
-      estimates[i] = w.tokenEstimate;
-      defaults[i] = w.defaultEstimate;
-      worst[i] = w.worstCaseMicros;
+      Asked asked = batch.get(i);
+      ids[i] = asked.id();
+      estimates[i] = asked.tokenEstimate();
+      defaults[i] = asked.defaultEstimate();
+      worst[i] = asked.worstCaseMicros();
     }
-    pool.preparedQuery("SELECT * FROM flopex_admit($1, $2, $3, $4, $5, $6)")
-        .execute(Tuple.of(queue.keyId, ids, STALE_MINUTES, estimates, defaults, worst))
-        .onComplete(result -> {
-          if (result.succeeded()) {
-            Admission[] admissions = new Admission[n];
-            for (Row row : result.result()) {
-              int i = row.getInteger("ord") - 1;
-              admissions[i] = admission(ids[i], row);
-            }
-            for (int i = 0; i < n; i++) {
-              Admission admission = admissions[i];
-              batch.get(i).settle(admission != null ? Future.succeededFuture(admission)
-                  : Future.failedFuture("the admission of request " + ids[i] + " went missing"));
-            }
-          } else {
-            batch.forEach(w -> w.settle(Future.failedFuture(result.cause())));
+    return pool.preparedQuery("SELECT * FROM flopex_admit($1, $2, $3, $4, $5, $6)")
+        .execute(Tuple.of(keyId, ids, STALE_MINUTES, estimates, defaults, worst))
+        .map(rows -> {
+          Admission[] out = new Admission[n];
+          for (Row row : rows) {
+            int i = row.getInteger("ord") - 1;
+            out[i] = admission(ids[i], row);
           }
-          boolean more;
-          synchronized (queue) {
-            more = !queue.pending.isEmpty();
-            if (!more) {
-              queue.sending = false;
-              queue.retired = true;
-              queues.remove(queue.keyId, queue);
-            }
-          }
-          if (more) {
-            send(queue);
-          }
+          return Arrays.asList(out);
         });
-  }
-
-  /** The requests of one key waiting to be admitted on this node. */
-  private static final class KeyQueue {
-    final UUID keyId;
-    final ArrayDeque<Waiting> pending = new ArrayDeque<>();
-    boolean sending;
-    /** Out of the map: a request that still finds it takes a new one. */
-    boolean retired;
-
-    KeyQueue(UUID keyId) {
-      this.keyId = keyId;
-    }
-  }
-
-  private record Waiting(UUID id, long tokenEstimate, long defaultEstimate,
-      long worstCaseMicros, Context context, Promise<Admission> promise) {
-
-    /** Completes on the request's own context. */
-    void settle(Future<Admission> outcome) {
-      if (context == null || context == Vertx.currentContext()) {
-        promise.handle(outcome);
-      } else {
-        context.runOnContext(v -> promise.handle(outcome));
-      }
-    }
   }
 
   private static Admission admission(UUID id, Row row) {
@@ -205,62 +136,24 @@ public final class KeyCounters {
    * The endings that arrive while one call runs go together in the next.
    */
   public Future<Void> finish(UUID id, long tokens, long costMicros) {
-    Ending ending = new Ending(id, tokens, costMicros, Vertx.currentContext(), Promise.promise());
-    boolean send;
-    synchronized (endings) {
-      endings.add(ending);
-      send = !sendingEndings;
-      sendingEndings = true;
-    }
-    if (send) {
-      sendEndings();
-    }
-    return ending.promise.future();
+    return endings.submit(Boolean.TRUE, new Ended(id, tokens, costMicros));
   }
 
-  private void sendEndings() {
-    List<Ending> batch = new ArrayList<>();
-    synchronized (endings) {
-      while (!endings.isEmpty() && batch.size() < MAX_BATCH) {
-        batch.add(endings.poll());
-      }
-    }
+  private record Ended(UUID id, long tokens, long costMicros) {}
+
+  private Future<List<Void>> finishAll(List<Ended> batch) {
     int n = batch.size();
     UUID[] ids = new UUID[n];
     Long[] tokens = new Long[n];
     Long[] costs = new Long[n];
     for (int i = 0; i < n; i++) {
-      ids[i] = batch.get(i).id;
-      tokens[i] = batch.get(i).tokens;
-      costs[i] = batch.get(i).costMicros;
+      ids[i] = batch.get(i).id();
+      tokens[i] = batch.get(i).tokens();
+      costs[i] = batch.get(i).costMicros();
     }
-    pool.preparedQuery("SELECT flopex_finish($1, $2, $3)")
+    return pool.preparedQuery("SELECT flopex_finish($1, $2, $3)")
         .execute(Tuple.of(ids, tokens, costs))
-        .onComplete(result -> {
-          Future<Void> outcome = result.succeeded() ? Future.succeededFuture()
-              : Future.failedFuture(result.cause());
-          batch.forEach(e -> e.settle(outcome));
-          boolean more;
-          synchronized (endings) {
-            more = !endings.isEmpty();
-            sendingEndings = more;
-          }
-          if (more) {
-            sendEndings();
-          }
-        });
-  }
-
-  private record Ending(UUID id, long tokens, long costMicros, Context context,
-      Promise<Void> promise) {
-
-    void settle(Future<Void> outcome) {
-      if (context == null || context == Vertx.currentContext()) {
-        promise.handle(outcome);
-      } else {
-        context.runOnContext(v -> promise.handle(outcome));
-      }
-    }
+        .map(rows -> Arrays.asList(new Void[n]));
   }
 
   /** Forgets a request that was admitted but never sent (the wallet refused it). */

@@ -6,14 +6,19 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import java.util.Arrays;
+import java.util.List;
 import java.util.UUID;
 
 /**
  * The prepaid wallet of each account, in PostgreSQL, in integer micro-USD.
  *
  * <p>Every change is one SQL statement, so it is atomic on its own and exact across any number
- * of nodes: the account's row is locked by the update that changes it, and concurrent requests
- * for the same account queue behind each other for the few microseconds the update takes.
+ * of nodes: the account's row is locked by the statement that changes it, and concurrent
+ * requests for the same account queue behind each other for as long as it takes. On one node,
+ * the holds of an account that arrive while one is being made go together in the next statement
+ * ({@code flopex_reserve}), which decides them one after the other; settlements go together the
+ * same way ({@code flopex_settle}). A busy account then costs one commit per batch.
  *
  * <ul>
  *   <li>{@link #reserve} sets aside a request's worst-case cost if the balance, less what other
@@ -48,10 +53,17 @@ public final class Wallet {
     }
   }
 
+  /** The most holds of one account, or settlements, sent in one call. */
+  private static final int MAX_BATCH = 256;
+
   private final Pool pool;
+  private final Batcher<UUID, Hold, Boolean> holds;
+  private final Batcher<Boolean, Settlement, Boolean> settlements;
 
   public Wallet(Pool pool) {
     this.pool = pool;
+    this.holds = new Batcher<>(MAX_BATCH, this::reserveAll);
+    this.settlements = new Batcher<>(MAX_BATCH, (all, batch) -> settleAll(batch));
   }
 
   /**
@@ -61,13 +73,26 @@ public final class Wallet {
    */
   public Future<UUID> reserve(UUID accountId, long amountMicros, String requestId) {
     UUID id = UUID.randomUUID();
-    return pool.preparedQuery("WITH held AS ("
-            + " UPDATE accounts SET reserved_micros = reserved_micros + $2"
-            + " WHERE id = $1 AND balance_micros - reserved_micros >= $2 RETURNING id)"
-            + " INSERT INTO reservations (id, account_id, amount_micros, request_id)"
-            + " SELECT $3, id, $2, $4 FROM held RETURNING id")
-        .execute(Tuple.of(accountId, amountMicros, id, requestId))
-        .map(rows -> rows.size() == 1 ? id : null);
+    return holds.submit(accountId, new Hold(id, amountMicros, requestId))
+        .map(held -> held ? id : null);
+  }
+
+  private record Hold(UUID id, long amountMicros, String requestId) {}
+
+  /** One call of {@code flopex_reserve} for holds of one account, decided in their order. */
+  private Future<List<Boolean>> reserveAll(UUID accountId, List<Hold> batch) {
+    int n = batch.size();
+    UUID[] ids = new UUID[n];
+    Long[] amounts = new Long[n];
+    String[] requestIds = new String[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = batch.get(i).id();
+      amounts[i] = batch.get(i).amountMicros();
+      requestIds[i] = batch.get(i).requestId();
+    }
+    return pool.preparedQuery("SELECT ord, held FROM flopex_reserve($1, $2, $3, $4)")
+        .execute(Tuple.of(accountId, ids, amounts, requestIds))
+        .map(rows -> outcomes(rows, n));
   }
 
   /**
@@ -80,27 +105,44 @@ public final class Wallet {
    */
   public Future<Boolean> settle(UUID reservationId, UUID accountId, long costMicros,
       String requestId) {
-    return pool.preparedQuery("WITH done AS ("
-            + " DELETE FROM reservations WHERE id = $1 RETURNING amount_micros),"
-            + " charged AS ("
-            + " INSERT INTO ledger (account_id, kind, amount_micros, request_id, reservation_id)"
-            // The request id is the client's own; an erased account's charges do not keep it.
-            + " SELECT $2::uuid, 'charge', -($3::bigint),"
-            + " (SELECT CASE WHEN erased_at IS NULL THEN $4 END FROM accounts WHERE id = $2),"
-            + " $1::uuid WHERE $3::bigint > 0"
-            + " ON CONFLICT (reservation_id) WHERE reservation_id IS NOT NULL DO NOTHING"
-            + " RETURNING amount_micros),"
-            + " account AS ("
-            + " UPDATE accounts SET"
-            + " reserved_micros = reserved_micros"
-            + " - coalesce((SELECT sum(amount_micros) FROM done), 0),"
-            + " balance_micros = balance_micros"
-            + " + coalesce((SELECT sum(amount_micros) FROM charged), 0)"
-            + " WHERE id = $2 AND (EXISTS (SELECT 1 FROM done) OR EXISTS (SELECT 1 FROM charged))"
-            + " RETURNING id)"
-            + " SELECT count(*) FROM account")
-        .execute(Tuple.of(reservationId, accountId, costMicros, requestId))
-        .map(rows -> rows.iterator().next().getLong(0) == 1);
+    return settlements.submit(Boolean.TRUE,
+        new Settlement(reservationId, accountId, costMicros, requestId));
+  }
+
+  private record Settlement(UUID reservationId, UUID accountId, long costMicros,
+      String requestId) {}
+
+  private Future<List<Boolean>> settleAll(List<Settlement> batch) {
+    int n = batch.size();
+    UUID[] ids = new UUID[n];
+    UUID[] accounts = new UUID[n];
+    Long[] costs = new Long[n];
+    String[] requestIds = new String[n];
+    for (int i = 0; i < n; i++) {
+      Settlement s = batch.get(i);
+      ids[i] = s.reservationId();
+      accounts[i] = s.accountId();
+      costs[i] = s.costMicros();
+      requestIds[i] = s.requestId();
+    }
+    return pool.preparedQuery("SELECT ord, settled FROM flopex_settle($1, $2, $3, $4)")
+        .execute(Tuple.of(ids, accounts, costs, requestIds))
+        .map(rows -> outcomes(rows, n));
+  }
+
+  /** The boolean of each item, by its place ({@code ord}, from 1) in the batch. */
+  private static List<Boolean> outcomes(RowSet<Row> rows, int n) {
+    Boolean[] out = new Boolean[n];
+    for (Row row : rows) {
+      out[row.getInteger(0) - 1] = row.getBoolean(1);
+    }
+    for (Boolean b : out) {
+      if (b == null) {
+        throw new IllegalStateException("the wallet statement answered for fewer items than it"
+            + " was sent");
+      }
+    }
+    return Arrays.asList(out);
   }
 
   /**
