@@ -18,11 +18,14 @@ mkdir -p "$WORK"
 RESULTS=$WORK/results.jsonl
 : > "$RESULTS"
 QUICK=${QUICK:-0}
-if [ "$QUICK" = 1 ]; then SERIAL=3000; SECONDS_RUN=4; ROUNDS=2; else SERIAL=20000; SECONDS_RUN=15; ROUNDS=3; fi
+if [ "$QUICK" = 1 ]; then SERIAL=3000; SECONDS_RUN=4; ROUNDS=2; WARMUP=3; else SERIAL=20000; SECONDS_RUN=15; ROUNDS=3; WARMUP=20; fi
+OPEN_RATE=2000
+STREAM_ROUNDS=$((QUICK == 1 ? 6 : 21))
 
 MOCK_PORT=19101; NGINX_PORT=19102; HAPROXY_PORT=19103; PORTKEY_PORT=19104; FLOPEX_PORT=19105
 REFUSED_PORT=19109
-JVM_FLAGS="-Xmx256m -XX:+UseG1GC"
+# Serial GC is what the JVM picks by itself on one CPU; a small initial heap keeps idle memory honest.
+JVM_FLAGS="-Xms16m -Xmx256m -XX:+UseSerialGC"
 PIDS=()
 
 cleanup() {
@@ -76,10 +79,19 @@ record() { # scenario layout target json
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-tree_rss_kib() { # the process and all its descendants (nginx's worker, Flopex's PostgreSQL)
+# Proportional set size: shared pages (PostgreSQL's shared buffers) divided among their users.
+pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+# The processes that do a target's work: it and its descendants (nginx's worker), and for Flopex
+# its embedded PostgreSQL, which runs detached from the JVM (EXTRA_ROOT, its postmaster).
+EXTRA_ROOT=""
+tree() {
+  echo "$1"; descendants "$1"
+  if [ -n "$EXTRA_ROOT" ]; then echo "$EXTRA_ROOT"; descendants "$EXTRA_ROOT"; fi
+}
+tree_rss_kib() {
   local total=0 p
-  for p in $1 $(descendants "$1"); do
-    [ -r "/proc/$p/status" ] && total=$((total + $(rss_kib "$p")))
+  for p in $(tree "$1"); do
+    [ -r "/proc/$p/smaps_rollup" ] && total=$((total + $(pss_kib "$p")))
   done
   echo $total
 }
@@ -91,7 +103,7 @@ descendants() {
 }
 tree_cpu_ticks() {
   local total=0 p
-  for p in $1 $(descendants "$1"); do
+  for p in $(tree "$1"); do
     [ -r "/proc/$p/stat" ] && total=$((total + $(cpu_ticks "$p")))
   done
   echo $total
@@ -180,9 +192,11 @@ adminToken: bench-admin-token-0123456789
 # M8 measures the cost of each failover, so the breaker never takes the refusing endpoint out.
 routing: { breaker: { failures: 10000, windowMs: 1000 } }
 providers:
-  - { id: instant, kind: openai, baseUrl: "http://127.0.0.1:$MOCK_PORT/instant/v1", apiKey: sk-bench }
-  - { id: slow, kind: openai, baseUrl: "http://127.0.0.1:$MOCK_PORT/slow/v1", apiKey: sk-bench }
-  - { id: stream, kind: openai, baseUrl: "http://127.0.0.1:$MOCK_PORT/stream/v1", apiKey: sk-bench }
+# As many upstream connections as the scenarios keep in flight (512 streams), as nginx and
+# HAProxy open them.
+  - { id: instant, kind: openai, baseUrl: "http://127.0.0.1:$MOCK_PORT/instant/v1", apiKey: sk-bench, maxConnections: 1024 }
+  - { id: slow, kind: openai, baseUrl: "http://127.0.0.1:$MOCK_PORT/slow/v1", apiKey: sk-bench, maxConnections: 1024 }
+  - { id: stream, kind: openai, baseUrl: "http://127.0.0.1:$MOCK_PORT/stream/v1", apiKey: sk-bench, maxConnections: 1024 }
   - { id: refused, kind: openai, baseUrl: "http://127.0.0.1:$REFUSED_PORT/v1", apiKey: sk-bench }
 models:
   - { id: m, endpoints: [ { provider: instant, upstreamModel: bench, pricing: { prompt: 1, completion: 2 } } ] }
@@ -210,9 +224,15 @@ EOF
     sk-flx-*) ;;
     *) log "could not create a Flopex key: $FLOPEX_KEY"; exit 1 ;;
   esac
+  # A key without limits, to tell the cost of counting them apart (target flopex-nolimits).
+  FLOPEX_PLAIN_KEY=$(curl -s -H "$admin" -H 'content-type: application/json' \
+      -d '{"name":"bench-plain"}' \
+      "http://127.0.0.1:$FLOPEX_PORT/admin/v1/accounts/$account/keys" | sed -E 's/.*"key":"([^"]+)".*/\1/')
+  EXTRA_ROOT=$(head -1 "$WORK/flopex-data/postgres/postmaster.pid")
 }
 
 stop_target() {
+  EXTRA_ROOT=""
   kill "$TARGET_PID" 2>/dev/null || true
   wait "$TARGET_PID" 2>/dev/null || true
   pkill -f "nginx -c $WORK/nginx.conf" 2>/dev/null || true
@@ -226,7 +246,7 @@ url() { # target path(instant|slow|stream)
     nginx) echo "http://127.0.0.1:$NGINX_PORT/$2/v1/chat/completions" ;;
     haproxy) echo "http://127.0.0.1:$HAPROXY_PORT/$2/v1/chat/completions" ;;
     portkey) echo "http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions" ;;
-    flopex) echo "http://127.0.0.1:$FLOPEX_PORT/v1/chat/completions" ;;
+    flopex|flopex-nolimits) echo "http://127.0.0.1:$FLOPEX_PORT/v1/chat/completions" ;;
   esac
 }
 opts() { # target path
@@ -234,6 +254,7 @@ opts() { # target path
     portkey) echo "-Dkey=sk-bench -Dheaders=x-portkey-provider:openai,x-portkey-custom-host:http://127.0.0.1:$MOCK_PORT/$2/v1 -Dmodel=bench" ;;
     flopex) local model=m; [ "$2" = slow ] && model=slow; [ "$2" = stream ] && model=stream
             echo "-Dkey=$FLOPEX_KEY -Dmodel=$model" ;;
+    flopex-nolimits) echo "-Dkey=$FLOPEX_PLAIN_KEY -Dmodel=m" ;;
     *) echo "-Dmodel=bench" ;;
   esac
 }
@@ -248,13 +269,14 @@ start() { # target cores
 }
 
 make_lua() { # target -> the wrk script posting a chat request to it
-  local model=bench; [ "$1" = flopex ] && model=m
+  local model=bench; case $1 in flopex*) model=m ;; esac
   {
     echo 'wrk.method = "POST"'
     echo "wrk.body = '{\"model\":\"$model\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello.\"}]}'"
     echo 'wrk.headers["content-type"] = "application/json"'
     case $1 in
       flopex) echo "wrk.headers[\"authorization\"] = \"Bearer $FLOPEX_KEY\"" ;;
+      flopex-nolimits) echo "wrk.headers[\"authorization\"] = \"Bearer $FLOPEX_PLAIN_KEY\"" ;;
       portkey) echo 'wrk.headers["authorization"] = "Bearer sk-bench"'
                echo 'wrk.headers["x-portkey-provider"] = "openai"'
                echo "wrk.headers[\"x-portkey-custom-host\"] = \"http://127.0.0.1:$MOCK_PORT/instant/v1\"" ;;
@@ -268,8 +290,38 @@ TARGETS="direct nginx haproxy flopex"
 start_mock
 
 # --- layout A: everything on core 0 -------------------------------------------------------
-for t in $TARGETS; do
-  start "$t" 0
+wrk_result() { # wrk output with --latency -> JSON fields
+  local out=$1
+  local rps non2xx sockerr p50 p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}'); non2xx=${non2xx:-0}
+  sockerr=$(echo "$out" | awk '/Socket errors/ {n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i; print n}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  echo "\"rps\":${rps:-0},\"non_2xx\":$non2xx,\"socket_errors\":${sockerr:-0},\"p50\":\"$p50\",\"p99\":\"$p99\""
+}
+m3() { # target
+  record M3 B "$1" "{$(wrk_result "$(taskset -c 0 wrk -t1 -c64 -d${SECONDS_RUN}s --latency \
+      -s "$(make_lua "$1")" "$(url "$1" instant)")")}"
+}
+m5() { # target
+  local lua
+  lua=$(make_lua "$1")
+  [ "$1" = flopex ] && sed -i 's/"model":"m"/"model":"slow"/' "$lua"
+  [ "$1" = portkey ] && sed -i 's#/instant/v1#/slow/v1#' "$lua"
+  record M5 B "$1" "{$(wrk_result "$(taskset -c 0 wrk -t1 -c256 -d${SECONDS_RUN}s --latency \
+      -s "$lua" "$(url "$1" slow)")")}"
+}
+
+# Every target is warmed up the same way before it is measured (the JVM's compilers need it;
+# nginx and HAProxy do not mind): closed-loop load for WARMUP seconds.
+warm_up() { # target
+  taskset -c 0 wrk -t1 -c16 -d${WARMUP}s -s "$(make_lua "$1")" \
+      "$(url "$1" instant)" > /dev/null
+}
+
+measure_a() { # target: M1 and M2 against the target already running
+  local t=$1
   # M1: added latency, one request at a time.
   record M1 A "$t" "$(client "$(opts "$t" instant)" serial "$(url "$t" instant)" $SERIAL)"
   # M2: CPU per request with 8 in flight (wrk, closed loop, 8 connections).
@@ -284,6 +336,16 @@ for t in $TARGETS; do
     ticks=$(getconf CLK_TCK)
     record M2 A "$t" "{\"requests\":$requests,\"non_2xx\":$errors,\"cpu_ticks\":$((after - before)),\"clk_tck\":$ticks}"
   fi
+}
+
+for t in $TARGETS; do
+  start "$t" 0
+  warm_up "$t"
+  measure_a "$t"
+  if [ "$t" = flopex ]; then
+    warm_up flopex-nolimits
+    measure_a flopex-nolimits
+  fi
   [ "$t" != direct ] && stop_target
 done
 
@@ -293,19 +355,20 @@ for t in $TARGETS; do
   start "$t" 1
   sleep 1
   record M7 B "$t" "{\"phase\":\"idle\",\"rss_kib\":$(tree_rss_kib "$TARGET_PID"),\"process_rss_kib\":$(rss_kib "$TARGET_PID")}"
+  warm_up "$t"
   # M3: throughput, closed loop, 64 connections.
-  out=$(taskset -c 0 wrk -t1 -c64 -d${SECONDS_RUN}s -s "$(make_lua "$t")" "$(url "$t" instant)")
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}'); non2xx=${non2xx:-0}
-  sockerr=$(echo "$out" | awk '/Socket errors/ {n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i; print n}')
-  record M3 B "$t" "{\"rps\":${rps:-0},\"non_2xx\":$non2xx,\"socket_errors\":${sockerr:-0}}"
+  m3 "$t"
+  [ "$t" = flopex ] && { warm_up flopex-nolimits; m3 flopex-nolimits; }
   record M7 B "$t" "{\"phase\":\"load\",\"rss_kib\":$(tree_rss_kib "$TARGET_PID"),\"process_rss_kib\":$(rss_kib "$TARGET_PID")}"
-  # M5: a 20 ms upstream, 256 in flight: ideal 12,800 requests a second; offered at that rate.
-  record M5 B "$t" "$(client "$(opts "$t" slow)" rate "$(url "$t" slow)" 12800 $SECONDS_RUN 256)"
-  # M6: streams: 1 stream, then 512 at once.
+  # M5: a 20 ms upstream, 256 in flight (closed loop): ideal 12,800 requests a second.
+  m5 "$t"
+  # And open loop at a rate the Java client sustains beside the mock, latency from each
+  # request's intended start.
+  record M5o B "$t" "$(client "$(opts "$t" slow)" rate "$(url "$t" slow)" $OPEN_RATE $SECONDS_RUN 256)"
+  # M6: streams: 512 at once (which also warms the stream path up), then one at a time.
   if [ "$t" != portkey ]; then
-    record M6 B "$t" "$(client "$(opts "$t" stream)" stream "$(url "$t" stream)" 1 $((ROUNDS + 5)))"
     record M6 B "$t" "$(client "$(opts "$t" stream)" stream "$(url "$t" stream)" 512 $ROUNDS)"
+    record M6 B "$t" "$(client "$(opts "$t" stream)" stream "$(url "$t" stream)" 1 $STREAM_ROUNDS)"
   else
     record M6 B "$t" '{"skipped":"Portkey 1.15.2 streaming failed on this machine"}'
   fi
@@ -320,9 +383,10 @@ for t in $TARGETS; do
   stop_target
 done
 # The direct reference for streams, with the mock on core 0 alone.
-record M6 B direct "$(client "$(opts direct stream)" stream "$(url direct stream)" 1 $((ROUNDS + 5)))"
 record M6 B direct "$(client "$(opts direct stream)" stream "$(url direct stream)" 512 $ROUNDS)"
-record M5 B direct "$(client "$(opts direct slow)" rate "$(url direct slow)" 12800 $SECONDS_RUN 256)"
+record M6 B direct "$(client "$(opts direct stream)" stream "$(url direct stream)" 1 $STREAM_ROUNDS)"
+m5 direct
+record M5o B direct "$(client "$(opts direct slow)" rate "$(url direct slow)" $OPEN_RATE $SECONDS_RUN 256)"
 
 {
   echo "{\"machine\":\"$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\","

@@ -151,8 +151,10 @@ public final class LoadClient {
     Promise<Void> finished = Promise.promise();
     long begin = System.nanoTime();
     long[] next = {0};
+    io.vertx.core.Context[] context = new io.vertx.core.Context[1];
     // Every millisecond, send what is due: requests keep their intended start times.
     vertx.setPeriodic(1, id -> {
+      context[0] = vertx.getOrCreateContext();
       long now = System.nanoTime();
       while (next[0] < total && begin + next[0] * intervalNanos <= now) {
         long intended = begin + next[0] * intervalNanos;
@@ -186,9 +188,13 @@ public final class LoadClient {
     }
     double elapsed = (System.nanoTime() - begin) / 1e9;
     long completed = done.get();
+    // The histogram is written on the timer's event loop: read it there too.
+    Promise<String> read = Promise.promise();
+    context[0].runOnContext(v -> read.complete(percentiles(latency)));
+    String measured = read.future().await(10, TimeUnit.SECONDS);
     return String.format(Locale.ROOT, "{\"mode\":\"rate\",\"target_rps\":%d,\"requests\":%d,"
         + "\"errors\":%d,\"unfinished\":%d,\"achieved_rps\":%.1f,%s}", rate, total,
-        errors.get(), total - completed, completed / elapsed, percentiles(latency));
+        errors.get(), total - completed, completed / elapsed, measured);
   }
 
   private static String stream(Vertx vertx, URI uri, int streams, int rounds) throws Exception {
