@@ -1,7 +1,6 @@
 package io.flopex.provider;
 
 import io.flopex.config.ProviderConfig;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -10,25 +9,10 @@ import io.vertx.core.json.JsonObject;
  * response.completed} or {@code response.incomplete}, and has failed on {@code error} or {@code
  * response.failed}.
  */
-final class OpenAiResponsesWire implements UpstreamDialect {
-
-  private final ProviderConfig provider;
-  private final String path;
+final class OpenAiResponsesWire extends OpenAiWire {
 
   OpenAiResponsesWire(ProviderConfig provider) {
-    this.provider = provider;
-    this.path = UpstreamDialect.basePath(provider) + "/responses";
-  }
-
-  @Override
-  public String path(String upstreamModel, boolean stream) {
-    return path;
-  }
-
-  @Override
-  public void headers(RequestOptions options, boolean stream) {
-    UpstreamDialect.commonHeaders(provider, options, stream);
-    options.putHeader("authorization", "Bearer " + provider.apiKey());
+    super(provider, "/responses");
   }
 
   @Override

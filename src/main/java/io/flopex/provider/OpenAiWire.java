@@ -10,14 +10,19 @@ import io.vertx.core.json.JsonObject;
  * vLLM...): {@code POST {baseUrl}/chat/completions} with a bearer key. A stream has ended cleanly
  * once it sent {@code [DONE]} or a finish reason; some hosts omit one or the other.
  */
-final class OpenAiWire implements UpstreamDialect {
+class OpenAiWire implements UpstreamDialect {
 
   private final ProviderConfig provider;
   private final String path;
 
   OpenAiWire(ProviderConfig provider) {
+    this(provider, "/chat/completions");
+  }
+
+  /** The same authentication, at another path of the provider's API. */
+  OpenAiWire(ProviderConfig provider, String path) {
     this.provider = provider;
-    this.path = UpstreamDialect.basePath(provider) + "/chat/completions";
+    this.path = UpstreamDialect.basePath(provider) + path;
   }
 
   @Override
