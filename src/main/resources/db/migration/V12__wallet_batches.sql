@@ -43,19 +43,23 @@ LANGUAGE plpgsql AS $$
 DECLARE
   s record;
   n bigint;
+  keep_request_id boolean;
 BEGIN
   FOR s IN SELECT t.res_id, t.account, t.cost, t.request_id, t.pos
       FROM unnest(p_ids, p_accounts, p_costs, p_request_ids) WITH ORDINALITY
         AS t (res_id, account, cost, request_id, pos)
       ORDER BY t.account, t.pos LOOP
+    -- The account first: an erasure in progress holds it, and this waits for it to commit and
+    -- then sees the account erased, so no client request id is written after erasure.
+    SELECT a.erased_at IS NULL INTO keep_request_id FROM accounts a
+      WHERE a.id = s.account FOR NO KEY UPDATE;
     WITH done AS (
       DELETE FROM reservations r WHERE r.id = s.res_id RETURNING r.amount_micros
     ), charged AS (
       INSERT INTO ledger (account_id, kind, amount_micros, request_id, reservation_id)
         -- The request id is the client's own; an erased account's charges do not keep it.
         SELECT s.account, 'charge', -(s.cost),
-          (SELECT CASE WHEN a.erased_at IS NULL THEN s.request_id END FROM accounts a
-            WHERE a.id = s.account),
+          CASE WHEN keep_request_id THEN s.request_id END,
           s.res_id
         WHERE s.cost > 0
       ON CONFLICT (reservation_id) WHERE reservation_id IS NOT NULL DO NOTHING

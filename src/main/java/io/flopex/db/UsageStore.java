@@ -165,10 +165,13 @@ public final class UsageStore {
                   .map(rows -> dropped + rows.rowCount()))
               .compose(removed -> conn.query("DELETE FROM key_requests"
                       + " WHERE started_at < now() - interval '35 days'").execute()
-                  // A key without a reset period is limited over its whole life.
-                  .compose(v -> conn.query("DELETE FROM key_days d USING api_keys k"
-                      + " WHERE k.id = d.key_id AND k.limit_reset IS NOT NULL"
-                      + " AND d.day < (now() AT TIME ZONE 'UTC')::date - 35").execute())
+                  // A live key with a spending limit and no reset period is limited over its
+                  // whole life: its daily spending stays.
+                  .compose(v -> conn.query("DELETE FROM key_days d"
+                      + " WHERE d.day < (now() AT TIME ZONE 'UTC')::date - 35"
+                      + " AND NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = d.key_id"
+                      + " AND k.limit_reset IS NULL AND k.limit_micros IS NOT NULL"
+                      + " AND k.revoked_at IS NULL)").execute())
                   .compose(v -> conn.query("DELETE FROM key_seconds"
                       + " WHERE second < extract(epoch FROM now()) - 3600").execute())
                   .map(removed));

@@ -491,6 +491,10 @@ final class ChatExchange {
     reportSuccess(usage, 0);
     ttfbNanos = System.nanoTime() - startedNanos;
     long cost = record("success", 200, usage);
+    if (!(answer.body().getValue("usage") instanceof JsonObject)) {
+      // The provider reported none: the answer says what was metered, an estimate.
+      answer.body().put("usage", request.format().usageJson(usage));
+    }
     withCost(answer.body(), cost);
     routingHeaders();
     response.putHeader("content-type", "application/json");

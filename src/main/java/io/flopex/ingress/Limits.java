@@ -74,7 +74,10 @@ public final class Limits {
           .putHeader("x-ratelimit-remaining-tokens", Long.toString(admission.remainingTokens()))
           .putHeader("x-ratelimit-reset-tokens", duration(admission.resetTokensMs()));
     }
-    if (!admission.admitted()) {
+    // A lifetime spending limit never resets: no time to wait for.
+    boolean never = admission.refusal() == KeyCounters.Refusal.CREDIT
+        && admission.retryAfterMs() == 0;
+    if (!admission.admitted() && !never) {
       response.putHeader("retry-after",
           Long.toString(Math.max(1, (admission.retryAfterMs() + 999) / 1000)));
     }

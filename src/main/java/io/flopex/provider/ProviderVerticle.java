@@ -335,6 +335,11 @@ public final class ProviderVerticle extends VerticleBase {
       if (data.equals("[DONE]")) {
         sawDone = true;
         watch.isError(event, null);
+        if (!watch.complete()) {
+          // An end marker before the format's own end: the answer was cut short.
+          fail(ProviderFailure.of(Kind.STREAM_CUT));
+          return;
+        }
         endNow();
         return;
       }

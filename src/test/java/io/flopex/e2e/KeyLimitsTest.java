@@ -264,6 +264,8 @@ class KeyLimitsTest {
 
     HttpResponse<String> refused = askNow(1, lifetime, false);
     assertThat(refused.statusCode()).isEqualTo(402);
+    assertThat(refused.headers().firstValue("retry-after")).as("a lifetime limit never resets")
+        .isEmpty();
     assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("code"))
         .isEqualTo("key_limit_exceeded");
     assertThat(askNow(0, monthly, false).statusCode()).isEqualTo(200);

@@ -27,7 +27,7 @@ import java.util.TreeMap;
  * <p>It reads the chunks of an OpenAI-format provider directly, or, given an inner translator,
  * the OpenAI chunks that translator makes of another provider's events.
  */
-final class OpenAiChunksToAnthropic implements StreamTranslator {
+public final class OpenAiChunksToAnthropic implements StreamTranslator {
 
   private final StreamContext context;
   private final StreamTranslator inner;
@@ -263,7 +263,7 @@ final class OpenAiChunksToAnthropic implements StreamTranslator {
   }
 
   /** Anthropic's usage: {@code input_tokens} excludes what was read from or written to cache. */
-  static JsonObject usageJson(Usage u) {
+  public static JsonObject usageJson(Usage u) {
     return new JsonObject()
         .put("input_tokens", Math.max(0, u.promptTokens() - u.cachedTokens()
             - u.cacheWriteTokens()))

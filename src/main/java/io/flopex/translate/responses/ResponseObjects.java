@@ -9,7 +9,7 @@ import java.util.UUID;
  * The parts of a Responses API {@code response} object that do not depend on the provider: its
  * envelope, which repeats the client's request parameters as the API does, its usage, and ids.
  */
-final class ResponseObjects {
+public final class ResponseObjects {
 
   private ResponseObjects() {}
 
@@ -65,7 +65,7 @@ final class ResponseObjects {
    * and {@code output_tokens} the reasoning ones. Tokens written to a provider's cache, which
    * the API has no field for, are added as {@code input_tokens_details.cache_write_tokens}.
    */
-  static JsonObject usage(Usage u) {
+  public static JsonObject usage(Usage u) {
     JsonObject inputDetails = new JsonObject().put("cached_tokens", u.cachedTokens());
     if (u.cacheWriteTokens() > 0) {
       inputDetails.put("cache_write_tokens", u.cacheWriteTokens());

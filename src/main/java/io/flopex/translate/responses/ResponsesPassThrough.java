@@ -48,6 +48,25 @@ public final class ResponsesPassThrough implements Translator {
     JsonObject body = new JsonObject(new LinkedHashMap<>(original.getMap()));
     body.put("model", upstreamModel);
     body.put("store", false);
+    // What the client was told is dropped (at validation, for every provider) is dropped here
+    // too, so the warnings hold and the worst case reserved covers what is sent.
+    body.remove("include");
+    body.remove("truncation");
+    if (body.getValue("reasoning") instanceof JsonObject reasoning
+        && reasoning.containsKey("summary")) {
+      JsonObject kept = reasoning.copy();
+      kept.remove("summary");
+      body.put("reasoning", kept);
+    }
+    if (body.getValue("input") instanceof JsonArray items) {
+      JsonArray kept = new JsonArray();
+      for (Object item : items) {
+        if (!(item instanceof JsonObject o && "reasoning".equals(o.getValue("type")))) {
+          kept.add(item);
+        }
+      }
+      body.put("input", kept);
+    }
     if (stream) {
       body.put("stream", true);
     } else {
@@ -135,6 +154,9 @@ public final class ResponsesPassThrough implements Translator {
         doneItems.add(item);
       }
       if (CLOSING.contains(type)) {
+        if (!(out.getValue("response") instanceof JsonObject)) {
+          throw new IllegalArgumentException(type + " without its response");
+        }
         closing = out;
         closingType = type;
         usage = out.getValue("response") instanceof JsonObject r
@@ -154,11 +176,10 @@ public final class ResponsesPassThrough implements Translator {
       JsonObject event = closing;
       String type = closingType;
       if (event == null) {
-        type = "response.completed";
-        JsonObject response = (snapshot == null ? new JsonObject() : snapshot.copy())
-            .put("status", "completed").put("output", doneItems.copy());
-        event = new JsonObject().put("type", type).put("response", response)
-            .put("sequence_number", lastSequence + 1);
+        // The transport ends a stream cleanly only after its closing event; never claim a
+        // completion the provider did not send.
+        return List.of(failure("server_error", "The provider's stream ended without its"
+            + " closing event."));
       }
       JsonObject response = event.getJsonObject("response");
       if (finalUsage != null && (usage == null || !usage.equals(finalUsage))) {
