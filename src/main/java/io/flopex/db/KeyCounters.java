@@ -26,7 +26,8 @@ import java.util.UUID;
  * <p>The pool given here should commit without waiting for the disk (see
  * {@link Database#relaxedPool}): these are counts, not money, and a synchronous commit would
  * hold each key's row for a disk flush.
- * A request that began more than {@link #STALE_MINUTES} minutes ago and never ended belonged to
+ *
+ * <p>A request that began more than {@link #STALE_MINUTES} minutes ago and never ended belonged to
  * a node that stopped: it no longer counts as in flight.
  */
 public final class KeyCounters {
