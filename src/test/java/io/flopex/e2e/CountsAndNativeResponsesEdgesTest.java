@@ -120,13 +120,20 @@ class CountsAndNativeResponsesEdgesTest {
     Future<RowSet<Row>> settled = gateway.flopex().pool().query("SELECT * FROM flopex_settle("
         + "ARRAY['" + reservation + "'::uuid], ARRAY[" + id + "::uuid], ARRAY[500::bigint],"
         + " ARRAY['" + personal + "'])").execute();
-    Thread.sleep(500);
+    awaitWaitingOnALock("flopex_settle");
     Sync.await(tx.commit());
     Sync.await(settled);
     eraser.close();
 
     assertThat(gateway.sql("SELECT count(*) FROM ledger WHERE request_id = '" + personal + "'")
         .get(0).getLong(0)).as("ledger rows of the erased account naming the request").isZero();
+  }
+
+  /** Waits until a statement calling {@code function} waits for a row another holds. */
+  private void awaitWaitingOnALock(String function) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> gateway.sql("SELECT count(*) FROM"
+        + " pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%" + function
+        + "(%' AND pid <> pg_backend_pid()").get(0).getLong(0) > 0);
   }
 
   // ---- native Responses: [DONE] without response.completed is a cut stream ----
@@ -227,7 +234,7 @@ class CountsAndNativeResponsesEdgesTest {
     assertThat(usage.getLong("cost_micros")).isEqualTo(row.getLong("cost_micros"));
   }
 
-  // ---- 6. a client that leaves while its admission waits on the key's row ----
+  // ---- a client that leaves while its admission waits on the key's row ----
 
   @Test
   void aClientLeavingDuringAdmissionLeavesNoRequestInFlight() throws Exception {
@@ -248,15 +255,18 @@ class CountsAndNativeResponsesEdgesTest {
           + "Content-Type: application/json\r\nContent-Length: " + body.length()
           + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
       socket.getOutputStream().flush();
-      Thread.sleep(500);
+      awaitWaitingOnALock("flopex_admit");
     }
-    Thread.sleep(300);
     Sync.await(tx.commit());
     other.close();
-    Thread.sleep(1500);
 
-    assertThat(gateway.sql("SELECT count(*) FROM key_requests WHERE key_id = '" + keyId
-        + "' AND finished_at IS NULL").get(0).getLong(0)).as("requests still in flight").isZero();
+    // The exchange ends with the client gone: its usage row says so; its slot is given back.
+    await().atMost(Duration.ofSeconds(10)).until(() -> gateway.sql("SELECT count(*) FROM"
+        + " usage_events WHERE key_id = '" + keyId + "' AND outcome = 'client_disconnected'")
+        .get(0).getLong(0) == 1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> gateway.sql("SELECT count(*) FROM"
+        + " key_requests WHERE key_id = '" + keyId + "' AND finished_at IS NULL").get(0)
+        .getLong(0) == 0);
     assertThat(chat(created.getString("key")).statusCode()).isEqualTo(200);
   }
 }

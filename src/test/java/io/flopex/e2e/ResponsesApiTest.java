@@ -5,6 +5,7 @@ import static io.flopex.testing.FakeUpstream.fixture;
 import static io.flopex.testing.FakeUpstream.fixtureEvents;
 import static io.flopex.testing.FakeUpstream.json;
 import static io.flopex.testing.FakeUpstream.sse;
+import static io.flopex.testing.ResponsesEvents.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,6 +26,8 @@ import com.openai.models.responses.ResponseStreamEvent;
 import io.flopex.testing.Chunks;
 import io.flopex.testing.FakeUpstream;
 import io.flopex.testing.Gateway;
+import io.flopex.testing.ResponsesEvents;
+import io.flopex.testing.ResponsesEvents.Event;
 import io.flopex.testing.Sync;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -110,12 +113,6 @@ class ResponsesApiTest {
         .build();
   }
 
-  private static String text(Response response) {
-    return response.output().stream().flatMap(item -> item.message().stream())
-        .flatMap(m -> m.content().stream()).flatMap(c -> c.outputText().stream())
-        .map(t -> t.text()).collect(Collectors.joining());
-  }
-
   private static List<ResponseFunctionToolCall> calls(Response response) {
     return response.output().stream().flatMap(item -> item.functionCall().stream()).toList();
   }
@@ -144,29 +141,6 @@ class ResponsesApiTest {
       }
     }
     return expected.toString();
-  }
-
-  /** One server-sent event as written on the wire. */
-  private record Sse(String name, JsonObject data) {}
-
-  private static List<Sse> events(String body) {
-    List<Sse> events = new ArrayList<>();
-    for (String frame : body.split("\n\n")) {
-      String name = null;
-      String data = null;
-      for (String line : frame.split("\n")) {
-        if (line.startsWith("event: ")) {
-          name = line.substring(7);
-        } else if (line.startsWith("data: ")) {
-          data = line.substring(6);
-        }
-      }
-      if (data != null) {
-        assertThat(data).isNotEqualTo("[DONE]");
-        events.add(new Sse(name, new JsonObject(data)));
-      }
-    }
-    return events;
   }
 
   private static HttpResponse<String> post(JsonObject body) {
@@ -499,9 +473,9 @@ class ResponsesApiTest {
     groq.then(sse(List.of(Chunks.role(), Chunks.content("Once upon"), Chunks.finish("length"),
         Chunks.usage(5, 2))));
 
-    List<Sse> events = events(post(request("groq-m", true)).body());
+    List<Event> events = ResponsesEvents.of(post(request("groq-m", true)).body());
 
-    Sse last = events.get(events.size() - 1);
+    Event last = events.get(events.size() - 1);
     assertThat(last.name()).isEqualTo("response.incomplete");
     JsonObject response = last.data().getJsonObject("response");
     assertThat(response.getString("status")).isEqualTo("incomplete");
@@ -523,10 +497,10 @@ class ResponsesApiTest {
 
       assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(
           t -> assertThat(t).startsWith("text/event-stream"));
-      List<Sse> events = events(response.body());
+      List<Event> events = ResponsesEvents.of(response.body());
       List<String> types = new ArrayList<>();
       for (int i = 0; i < events.size(); i++) {
-        Sse e = events.get(i);
+        Event e = events.get(i);
         assertThat(e.name()).as(fixture).isEqualTo(e.data().getString("type"));
         assertThat(e.data().getInteger("sequence_number")).as(fixture).isEqualTo(i);
         if (!types.isEmpty() && types.get(types.size() - 1).equals(e.name())
@@ -567,10 +541,11 @@ class ResponsesApiTest {
   void b03_functionCallEventsComeInTheirOrder() {
     groq.then(sse(fixtureEvents("groq/groq-tool-call.chunks.txt")));
 
-    List<Sse> events = events(post(request("groq-m", true).put("tools", new JsonArray()
-        .add(new JsonObject().put("type", "function").put("name", "weather")))).body());
+    List<Event> events = ResponsesEvents.of(post(request("groq-m", true).put("tools",
+        new JsonArray().add(new JsonObject().put("type", "function").put("name", "weather"))))
+        .body());
 
-    assertThat(events).extracting(Sse::name).containsExactly("response.created",
+    assertThat(events).extracting(Event::name).containsExactly("response.created",
         "response.in_progress", "response.output_item.added",
         "response.function_call_arguments.delta", "response.function_call_arguments.done",
         "response.output_item.done", "response.completed");
@@ -592,7 +567,7 @@ class ResponsesApiTest {
     HttpResponse<String> response = post(request("claude-then-openai", true));
 
     assertThat(response.headers().firstValue("x-flopex-provider")).hasValue("openai");
-    List<Sse> events = events(response.body());
+    List<Event> events = ResponsesEvents.of(response.body());
     assertThat(events).filteredOn(e -> e.name().equals("response.created")).hasSize(1);
     assertThat(events.get(0).data().getInteger("sequence_number")).isZero();
     assertThat(response.body()).doesNotContain("response.failed").doesNotContain("Overloaded");
@@ -616,8 +591,8 @@ class ResponsesApiTest {
     HttpResponse<String> response = gateway.post("/v1/responses",
         request("openai-then-groq", true).encode(), requestId);
 
-    List<Sse> events = events(response.body());
-    Sse last = events.get(events.size() - 1);
+    List<Event> events = ResponsesEvents.of(response.body());
+    Event last = events.get(events.size() - 1);
     assertThat(last.name()).isEqualTo("response.failed");
     assertThat(last.data().getInteger("sequence_number")).isEqualTo(events.size() - 1);
     JsonObject failed = last.data().getJsonObject("response");
@@ -625,7 +600,7 @@ class ResponsesApiTest {
     assertThat(failed.getJsonObject("error").getString("code")).isEqualTo("server_error");
     assertThat(failed.getJsonArray("output").getJsonObject(0).getJsonArray("content")
         .getJsonObject(0).getString("text")).startsWith("t0 t1 ").endsWith("t39 ");
-    assertThat(events).extracting(Sse::name).doesNotContain("response.completed");
+    assertThat(events).extracting(Event::name).doesNotContain("response.completed");
     assertThat(groq.calls()).isEqualTo(groqCalls);
     Row row = gateway.awaitUsageRow(requestId);
     assertThat(row.getString("outcome")).isEqualTo("stream_interrupted");
@@ -642,9 +617,9 @@ class ResponsesApiTest {
         + "\"message\":\"Overloaded\"}}");
     claude.then(anthropicSse(events, 0, true));
 
-    List<Sse> received = events(post(request("claude-then-openai", true)).body());
+    List<Event> received = ResponsesEvents.of(post(request("claude-then-openai", true)).body());
 
-    assertThat(received).extracting(Sse::name).contains("response.output_text.delta")
+    assertThat(received).extracting(Event::name).contains("response.output_text.delta")
         .doesNotContain("response.completed");
     assertThat(received.get(received.size() - 1).name()).isEqualTo("response.failed");
     assertThat(openai.calls()).isEqualTo(openaiCalls);

@@ -2,6 +2,7 @@ package io.flopex.e2e;
 
 import static io.flopex.testing.FakeUpstream.fixture;
 import static io.flopex.testing.FakeUpstream.json;
+import static io.flopex.testing.ResponsesEvents.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.openai.client.OpenAIClient;
@@ -14,6 +15,8 @@ import com.openai.models.responses.ResponseStatus;
 import com.openai.models.responses.ResponseStreamEvent;
 import io.flopex.testing.FakeUpstream;
 import io.flopex.testing.Gateway;
+import io.flopex.testing.ResponsesEvents;
+import io.flopex.testing.ResponsesEvents.Event;
 import io.flopex.testing.Sync;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -23,7 +26,6 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -138,33 +140,6 @@ class ResponsesNativeTest {
         .input("Say hello. " + CANARY_IN).maxOutputTokens(256L);
   }
 
-  private static String text(Response response) {
-    return response.output().stream().flatMap(item -> item.message().stream())
-        .flatMap(m -> m.content().stream()).flatMap(c -> c.outputText().stream())
-        .map(t -> t.text()).collect(Collectors.joining());
-  }
-
-  private record Sse(String name, JsonObject data) {}
-
-  private static List<Sse> events(String body) {
-    List<Sse> events = new ArrayList<>();
-    for (String frame : body.split("\n\n")) {
-      String name = null;
-      String data = null;
-      for (String line : frame.split("\n")) {
-        if (line.startsWith("event: ")) {
-          name = line.substring(7);
-        } else if (line.startsWith("data: ")) {
-          data = line.substring(6);
-        }
-      }
-      if (data != null) {
-        events.add(new Sse(name, new JsonObject(data)));
-      }
-    }
-    return events;
-  }
-
   private static HttpResponse<String> post(JsonObject body, String requestId) {
     return gateway.post("/v1/responses", body.encode(), requestId);
   }
@@ -233,8 +208,8 @@ class ResponsesNativeTest {
         .put("input", "Say hello.").put("stream", true), requestId);
 
     assertThat(openai.lastRequest().body().getBoolean("stream")).isTrue();
-    List<Sse> events = events(answer.body());
-    assertThat(events).extracting(Sse::name).containsExactly("response.created",
+    List<Event> events = ResponsesEvents.of(answer.body());
+    assertThat(events).extracting(Event::name).containsExactly("response.created",
         "response.in_progress", "response.output_item.added", "response.content_part.added",
         "response.output_text.delta", "response.output_text.delta",
         "response.output_text.delta", "response.output_text.delta",
@@ -313,14 +288,14 @@ class ResponsesNativeTest {
     HttpResponse<String> answer = post(new JsonObject().put("model", "openai-then-groq")
         .put("input", "count").put("stream", true), requestId);
 
-    List<Sse> events = events(answer.body());
-    Sse last = events.get(events.size() - 1);
+    List<Event> events = ResponsesEvents.of(answer.body());
+    Event last = events.get(events.size() - 1);
     assertThat(last.name()).isEqualTo("response.failed");
     assertThat(last.data().getInteger("sequence_number")).isEqualTo(events.size() - 1);
     assertThat(last.data().getJsonObject("response").getString("status")).isEqualTo("failed");
     assertThat(last.data().getJsonObject("response").getString("model")).isEqualTo(
         "openai-then-groq");
-    assertThat(events).extracting(Sse::name).doesNotContain("response.completed");
+    assertThat(events).extracting(Event::name).doesNotContain("response.completed");
     assertThat(groq.calls()).isEqualTo(groqCalls);
     Row row = gateway.awaitUsageRow(requestId);
     assertThat(row.getString("outcome")).isEqualTo("stream_interrupted");
@@ -338,9 +313,9 @@ class ResponsesNativeTest {
     HttpResponse<String> answer = post(new JsonObject().put("model", "openai-then-groq")
         .put("input", "hi").put("stream", true), UUID.randomUUID().toString());
 
-    List<Sse> events = events(answer.body());
+    List<Event> events = ResponsesEvents.of(answer.body());
     assertThat(events.get(0).name()).isEqualTo("response.created");
-    assertThat(events).extracting(Sse::name).containsOnlyOnce("response.created")
+    assertThat(events).extracting(Event::name).containsOnlyOnce("response.created")
         .doesNotContain("error", "response.failed");
     assertThat(events.get(events.size() - 1).name()).isEqualTo("response.completed");
     assertThat(groq.calls()).isEqualTo(groqCalls + 1);
