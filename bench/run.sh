@@ -218,7 +218,7 @@ EOF
       "http://127.0.0.1:$FLOPEX_PORT/admin/v1/accounts" | sed -E 's/.*"id":"([^"]+)".*/\1/')
   # Authentication, metering and rate limiting on: a key with limits far above the load.
   FLOPEX_KEY=$(curl -s -H "$admin" -H 'content-type: application/json' \
-      -d '{"name":"bench","rpm":1000000,"tpm":1000000000000}' \
+      -d '{"name":"bench","rpm":100000000,"tpm":1000000000000000}' \
       "http://127.0.0.1:$FLOPEX_PORT/admin/v1/accounts/$account/keys" | sed -E 's/.*"key":"([^"]+)".*/\1/')
   case $FLOPEX_KEY in
     sk-flx-*) ;;

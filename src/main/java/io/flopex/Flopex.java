@@ -76,6 +76,7 @@ public final class Flopex {
   private final RetentionVerticle retention;
   private final FlopexConfig.Server server;
   private final InFlight inFlight;
+  private final Limits limits;
   private final TcpEventBusBridge bridge;
   private final Promise<Void> closed = Promise.promise();
   private final NodeMetrics metrics;
@@ -83,11 +84,12 @@ public final class Flopex {
 
   private Flopex(Vertx vertx, Database database, Pool pool, Pool countersPool, Readiness readiness,
       List<String> deployments, int port, RetentionVerticle retention,
-      FlopexConfig.Server server, InFlight inFlight, TcpEventBusBridge bridge,
+      FlopexConfig.Server server, Services services, TcpEventBusBridge bridge,
       NodeMetrics metrics, HttpServer metricsServer) {
     this.bridge = bridge;
+    this.inFlight = services.inFlight();
+    this.limits = services.limits();
     this.server = server;
-    this.inFlight = inFlight;
     this.metrics = metrics;
     this.metricsServer = metricsServer;
     this.vertx = vertx;
@@ -153,7 +155,8 @@ public final class Flopex {
         readiness, wallet,
         config.billing().enabled() ? new Billing(vertx, wallet, config.billing()) : null,
         new StripeStore(pool), accountAuth,
-        new Limits(new KeyCounters(countersPool), config.billing().defaultMaxOutputTokens()),
+        new Limits(new KeyCounters(vertx, countersPool, metrics.registry()),
+            config.billing().defaultMaxOutputTokens()),
         new InFlight(), metrics, new Refusals(metrics.registry()));
     RetentionVerticle retention = new RetentionVerticle(usage, new BillingRecords(pool),
         config.retention(), clock);
@@ -189,7 +192,7 @@ public final class Flopex {
           return bridge(vertx, config.bridge());
         })
         .map(bridge -> new Flopex(vertx, database, pool, countersPool, readiness, ids,
-            ingress.get(0).actualPort(), retention, config.server(), services.inFlight(),
+            ingress.get(0).actualPort(), retention, config.server(), services,
             bridge, metrics, metricsServer[0]))
         .onFailure(err -> {
           if (metricsServer[0] != null) {
@@ -360,6 +363,7 @@ public final class Flopex {
       chain = chain.compose(v -> vertx.undeploy(id).recover(err -> Future.succeededFuture()));
     }
     chain
+        .compose(v -> limits.close())
         .compose(v -> pool.close())
         .eventually(() -> countersPool.close())
         .onComplete(v -> metrics.close())

@@ -37,9 +37,11 @@ public final class AccountData {
       new Section("stripe_payments", "SELECT payment_intent, checkout_session, amount_cents,"
           + " refunded_cents, disputed_cents, created_at FROM stripe_payments"
           + " WHERE account_id = $1 ORDER BY created_at"),
-      new Section("key_limit_counts", "SELECT r.id, r.key_id, r.started_at, r.finished_at,"
-          + " r.tokens, r.cost_micros FROM key_requests r JOIN api_keys k ON k.id = r.key_id"
-          + " WHERE k.account_id = $1 ORDER BY r.started_at, r.id"),
+      new Section("key_limit_leases", "SELECT l.key_id, l.node, l.in_flight,"
+          + " l.in_flight_tokens, l.in_flight_micros, l.spare_slots, l.spare_tokens,"
+          + " l.spare_micros, l.spare_until, l.renewed_at FROM key_leases l"
+          + " JOIN api_keys k ON k.id = l.key_id WHERE k.account_id = $1"
+          + " ORDER BY l.key_id, l.node"),
       new Section("key_limit_seconds", "SELECT s.key_id, s.second, s.started, s.finished,"
           + " s.tokens FROM key_seconds s JOIN api_keys k ON k.id = s.key_id"
           + " WHERE k.account_id = $1 ORDER BY s.key_id, s.second"),
@@ -145,7 +147,7 @@ public final class AccountData {
                   + " name = 'erased' WHERE account_id = $1").execute(id)
               .compose(v -> conn.preparedQuery("UPDATE management_keys SET revoked_at ="
                   + " coalesce(revoked_at, now()) WHERE account_id = $1").execute(id))
-              .compose(v -> conn.preparedQuery("DELETE FROM key_requests WHERE key_id IN"
+              .compose(v -> conn.preparedQuery("DELETE FROM key_leases WHERE key_id IN"
                   + " (SELECT id FROM api_keys WHERE account_id = $1)").execute(id))
               .compose(v -> conn.preparedQuery("DELETE FROM key_seconds WHERE key_id IN"
                   + " (SELECT id FROM api_keys WHERE account_id = $1)").execute(id))

@@ -29,7 +29,7 @@ public final class Migrations {
       "V3__wallet.sql", "V4__stripe.sql", "V5__account_api.sql", "V6__key_limits.sql",
       "V7__exact_charges.sql", "V8__usage_partitions.sql", "V9__erasure.sql",
       "V10__billing_retention.sql", "V11__key_admission.sql",
-      "V12__wallet_batches.sql");
+      "V12__wallet_batches.sql", "V13__key_leases.sql");
   private static final long LOCK_KEY = 0x466c6f706578L;
 
   private Migrations() {}

@@ -163,8 +163,9 @@ public final class UsageStore {
                       + " WHERE created_at < $1")
                   .execute(Tuple.of(OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC)))
                   .map(rows -> dropped + rows.rowCount()))
-              .compose(removed -> conn.query("DELETE FROM key_requests"
-                      + " WHERE started_at < now() - interval '35 days'").execute()
+              // Leases of nodes that stopped without giving them back no longer count.
+              .compose(removed -> conn.query("DELETE FROM key_leases"
+                      + " WHERE renewed_at < now() - interval '1 hour'").execute()
                   // A live key with a spending limit and no reset period is limited over its
                   // whole life: its daily spending stays.
                   .compose(v -> conn.query("DELETE FROM key_days d"

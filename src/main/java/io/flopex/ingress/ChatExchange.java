@@ -256,7 +256,7 @@ final class ChatExchange {
           Limits.headers(response, decided);
           if (finished) {
             if (decided.admitted()) {
-              limits.finish(decided.id(), false, 0, 0);
+              limits.finish(decided, false, 0, 0);
             }
             return;
           }
@@ -889,11 +889,12 @@ final class ChatExchange {
     finished = true;
     Future<Void> charged = reservation == null ? Future.succeededFuture()
         : billing.settle(reservation, key.accountId(), cost, requestId);
-    Future<Void> counted = admission == null ? Future.succeededFuture()
-        : limits.finish(admission.id(), !attempts.isEmpty(), usage.promptTokens()
-            + usage.completionTokens(), cost);
+    if (admission != null) {
+      limits.finish(admission, !attempts.isEmpty(), usage.promptTokens()
+          + usage.completionTokens(), cost);
+    }
     bus.send(Addresses.USAGE_RECORD, record, LOCAL);
-    Future.join(charged, counted).onComplete(v -> inFlight.end());
+    charged.onComplete(v -> inFlight.end());
     RequestLog.chat("POST", path, record);
     return cost;
   }

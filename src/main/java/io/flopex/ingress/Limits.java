@@ -9,16 +9,12 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.UUID;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A key's own limits on the request path: admission before anything is sent, the
  * {@code x-ratelimit-*} headers, and counting the request's tokens and cost when it ends.
  */
 public final class Limits {
-
-  private static final Logger LOG = LoggerFactory.getLogger(Limits.class);
 
   private final KeyCounters counters;
   private final long defaultMaxOutputTokens;
@@ -89,13 +85,17 @@ public final class Limits {
         : java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString() + "s";
   }
 
-  /** Counts the request's end against its key; the future never fails. */
-  io.vertx.core.Future<Void> finish(UUID id, boolean sent, long tokens, long costMicros) {
-    return (sent ? counters.finish(id, tokens, costMicros) : counters.forget(id))
-        .onFailure(err -> LOG.error("Could not count the end of request {} against its key's"
-            + " limits ({}); it stops counting as in flight after {} minutes", id,
-            err.getMessage(), 15))
-        .<Void>mapEmpty()
-        .otherwiseEmpty();
+  /** Reports what ended and gives back every share; once no request runs any more. */
+  public Future<Void> close() {
+    return counters.close();
+  }
+
+  /** Counts the request's end against its key: what it used, or nothing when never sent. */
+  void finish(KeyCounters.Admission admission, boolean sent, long tokens, long costMicros) {
+    if (sent) {
+      counters.finish(admission.held(), tokens, costMicros);
+    } else {
+      counters.forget(admission.held());
+    }
   }
 }

@@ -255,7 +255,7 @@ class CountsAndNativeResponsesEdgesTest {
           + "Content-Type: application/json\r\nContent-Length: " + body.length()
           + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
       socket.getOutputStream().flush();
-      awaitWaitingOnALock("flopex_admit");
+      awaitWaitingOnALock("flopex_lease");
     }
     Sync.await(tx.commit());
     other.close();
@@ -264,9 +264,8 @@ class CountsAndNativeResponsesEdgesTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> gateway.sql("SELECT count(*) FROM"
         + " usage_events WHERE key_id = '" + keyId + "' AND outcome = 'client_disconnected'")
         .get(0).getLong(0) == 1);
-    await().atMost(Duration.ofSeconds(5)).until(() -> gateway.sql("SELECT count(*) FROM"
-        + " key_requests WHERE key_id = '" + keyId + "' AND finished_at IS NULL").get(0)
-        .getLong(0) == 0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> gateway.sql("SELECT coalesce(sum(in_flight),"
+        + " 0) FROM key_leases WHERE key_id = '" + keyId + "'").get(0).getLong(0) == 0);
     assertThat(chat(created.getString("key")).statusCode()).isEqualTo(200);
   }
 }

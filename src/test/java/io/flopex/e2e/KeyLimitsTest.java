@@ -164,7 +164,7 @@ class KeyLimitsTest {
         .as("each admitted request has its own place in the minute").isEqualTo(60);
     assertThat(upstream.calls()).isEqualTo(60);
     await().atMost(Duration.ofSeconds(5)).until(() -> nodes.get(0).sql(
-        "SELECT count(*) FROM key_requests WHERE finished_at IS NULL").get(0).getLong(0) == 0);
+        "SELECT coalesce(sum(in_flight), 0) FROM key_leases").get(0).getLong(0) == 0);
     io.vertx.sqlclient.Row counts = nodes.get(0).sql("SELECT sum(started)::bigint,"
         + " sum(finished)::bigint, sum(tokens)::bigint FROM key_seconds").get(0);
     assertThat(List.of(counts.getLong(0), counts.getLong(1), counts.getLong(2)))
@@ -179,7 +179,7 @@ class KeyLimitsTest {
     assertThat(askNow(1, key, false).statusCode()).isEqualTo(200);
     assertThat(askNow(0, key, true).statusCode()).isEqualTo(200);
     await().atMost(Duration.ofSeconds(5)).until(() -> nodes.get(0).sql(
-        "SELECT coalesce(sum(tokens), 0) FROM key_requests").get(0).getLong(0) == 900);
+        "SELECT coalesce(sum(tokens), 0) FROM key_seconds").get(0).getLong(0) == 900);
 
     HttpResponse<String> fourth = askNow(1, key, true);
 
@@ -202,7 +202,7 @@ class KeyLimitsTest {
     assertThat(responses.stream().filter(r -> r.statusCode() == 200).count()).isEqualTo(2);
     assertThat(responses.stream().filter(r -> r.statusCode() == 429).count()).isEqualTo(4);
     await().atMost(Duration.ofSeconds(5)).until(() -> nodes.get(0).sql(
-        "SELECT count(*) FROM key_requests WHERE finished_at IS NULL").get(0).getLong(0) == 0);
+        "SELECT coalesce(sum(in_flight), 0) FROM key_leases").get(0).getLong(0) == 0);
     slow.set(false);
     assertThat(askNow(1, key, false).statusCode()).isEqualTo(200);
   }
@@ -250,7 +250,7 @@ class KeyLimitsTest {
     assertThat(askNow(0, lifetime, false).statusCode()).isEqualTo(200);
     assertThat(askNow(1, monthly, false).statusCode()).isEqualTo(200);
     await().atMost(Duration.ofSeconds(5)).until(() -> nodes.get(0).sql(
-        "SELECT count(*) FROM key_requests WHERE finished_at IS NULL").get(0).getLong(0) == 0);
+        "SELECT coalesce(sum(in_flight), 0) FROM key_leases").get(0).getLong(0) == 0);
     assertThat(nodes.get(0).sql("SELECT coalesce(sum(cost_micros), 0) FROM key_days"
         + " WHERE key_id = '" + lifetimeId + "'").get(0).getLong(0)).isEqualTo(550);
     // What each key spent 60 days ago, and what the monthly key spent last month.
@@ -273,18 +273,102 @@ class KeyLimitsTest {
 
   @Test
   void aRequestRefusedByTheWalletLeavesNoCountBehind() {
-    // Admitted by its key's limits, then never sent: forgetting it gives its minute back.
-    String key = key(new JsonObject().put("rpm", 100));
-    String id = keyId(key);
-    nodes.get(0).sql("INSERT INTO key_requests (id, key_id) VALUES"
-        + " ('00000000-0000-0000-0000-00000000000a', '" + id + "')");
-    nodes.get(0).sql("INSERT INTO key_seconds (key_id, second, started) VALUES ('" + id
-        + "', floor(extract(epoch FROM now())), 1)");
-    nodes.get(0).sql("SELECT flopex_forget('00000000-0000-0000-0000-00000000000a')");
-    assertThat(nodes.get(0).sql("SELECT coalesce(sum(started), 0) FROM key_seconds"
-        + " WHERE key_id = '" + id + "'").get(0).getLong(0)).isZero();
-    HttpResponse<String> ok = askNow(0, key, false);
-    assertThat(ok.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("99");
+    // Admitted by its key's limits, then never sent: its minute is given back.
+    Gateway billed = Gateway.builder(vertxes.get(0))
+        .provider("p", upstream.baseUrl())
+        .model("m", "p")
+        .database(database)
+        .billing()
+        .start();
+    nodes.add(billed);
+    JsonObject created = billed.adminPost("/admin/v1/accounts/" + billed.accountId() + "/keys",
+        new JsonObject().put("name", "limited").put("rpm", 100));
+    String key = created.getString("key");
+    String id = created.getString("id");
+    HttpResponse<String> refused = http.sendAsync(HttpRequest.newBuilder(URI.create(
+                billed.url("/v1/chat/completions")))
+            .header("authorization", "Bearer " + key).header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"messages\":"
+                + "[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(),
+        HttpResponse.BodyHandlers.ofString()).join();
+    assertThat(refused.statusCode()).isEqualTo(402);
+    assertThat(refused.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("99");
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> billed.sql("SELECT coalesce(sum(started),"
+        + " 0) FROM key_seconds WHERE key_id = '" + id + "'").get(0).getLong(0) == 0);
+    assertThat(billed.sql("SELECT coalesce(sum(in_flight), 0) FROM key_leases WHERE key_id = '"
+        + id + "'").get(0).getLong(0)).isZero();
+    assertThat(upstream.calls()).isZero();
+  }
+
+  @Test
+  void aBusyKeyIsAdmittedFromEachNodesShareWithoutACallPerRequest() {
+    String key = key(new JsonObject().put("rpm", 100_000).put("tpm", 1_000_000_000L));
+    int admitted = 0;
+    for (int wave = 0; wave < 50; wave++) {
+      List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        pending.add(ask(i % 2, key, false, "m"));
+      }
+      for (CompletableFuture<HttpResponse<String>> r : pending) {
+        assertThat(r.join().statusCode()).isEqualTo(200);
+        admitted++;
+      }
+    }
+
+    double calls = metric(0, "flopex_key_limit_calls_total") + metric(1,
+        "flopex_key_limit_calls_total");
+    double fromShares = metric(0, "flopex_key_limit_admissions_total{by=\"share\"}")
+        + metric(1, "flopex_key_limit_admissions_total{by=\"share\"}");
+    double decided = metric(0, "flopex_key_limit_admissions_total{by=\"database\"}")
+        + metric(1, "flopex_key_limit_admissions_total{by=\"database\"}");
+    assertThat(fromShares + decided).isEqualTo(admitted);
+    assertThat(fromShares).as("admitted without a database call").isGreaterThan(admitted / 2.0);
+    assertThat(calls).as("database calls for %d requests", admitted).isLessThan(admitted / 4.0);
+    // Every ending is counted, and each node gives back what it was not asked for.
+    await().atMost(Duration.ofSeconds(10)).until(() -> nodes.get(0).sql("SELECT coalesce(sum("
+        + "finished), 0) FROM key_seconds").get(0).getLong(0) == 400);
+    await().atMost(Duration.ofSeconds(10)).until(() -> nodes.get(0).sql("SELECT coalesce(sum("
+        + "started), 0) FROM key_seconds").get(0).getLong(0) == 400);
+    assertThat(nodes.get(0).sql("SELECT sum(tokens) FROM key_seconds").get(0).getLong(0))
+        .isEqualTo(400L * 300);
+  }
+
+  @Test
+  void sharesNeverLetTwoNodesPassALimitAndAreGivenBackWhenUnused() {
+    String key = key(new JsonObject().put("rpm", 400));
+    int admitted = 0;
+    for (int wave = 0; wave < 30; wave++) {
+      List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        pending.add(ask(i % 2, key, false, "m"));
+      }
+      for (CompletableFuture<HttpResponse<String>> r : pending) {
+        admitted += r.join().statusCode() == 200 ? 1 : 0;
+      }
+    }
+    assertThat(admitted).isLessThanOrEqualTo(400);
+    assertThat(metric(0, "flopex_key_limit_admissions_total{by=\"share\"}")
+        + metric(1, "flopex_key_limit_admissions_total{by=\"share\"}"))
+        .as("admitted from a share").isPositive();
+    int sent = admitted;
+    await().atMost(Duration.ofSeconds(10)).until(() -> nodes.get(0).sql("SELECT coalesce(sum("
+        + "started), 0) FROM key_seconds").get(0).getLong(0) == sent);
+
+    // What is left of the minute goes to one node, to the last request.
+    while (askNow(0, key, false).statusCode() == 200) {
+      admitted++;
+    }
+    assertThat(admitted).isEqualTo(400);
+    assertThat(upstream.calls()).isEqualTo(400);
+  }
+
+  private double metric(int node, String series) {
+    String body = http.sendAsync(HttpRequest.newBuilder(URI.create(nodes.get(node)
+        .url("/metrics"))).GET().build(), HttpResponse.BodyHandlers.ofString()).join().body();
+    return body.lines().filter(line -> line.startsWith(series + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1)))
+        .findFirst().orElse(0);
   }
 
   private String keyId(String key) {
