@@ -28,6 +28,7 @@ import io.flopex.metrics.ScrapeHandler;
 import io.flopex.provider.ProviderVerticle;
 import io.flopex.retention.RetentionVerticle;
 import io.flopex.routing.RoutingVerticle;
+import io.flopex.usage.UsageBacklog;
 import io.flopex.usage.UsageVerticle;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
@@ -157,10 +158,12 @@ public final class Flopex {
         new StripeStore(pool), accountAuth,
         new Limits(new KeyCounters(vertx, countersPool, metrics.registry()),
             config.billing().defaultMaxOutputTokens()),
-        new InFlight(), metrics, new Refusals(metrics.registry()));
+        new InFlight(), metrics, new Refusals(metrics.registry()),
+        new UsageBacklog(config.usage().maxPending()));
     RetentionVerticle retention = new RetentionVerticle(usage, new BillingRecords(pool),
         config.retention(), clock);
-    Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config, metrics.registry()))
+    Future<Void> chain = deployOne(vertx, ids, new UsageVerticle(usage, config, metrics.registry(),
+        services.usageBacklog()))
         .compose(v -> deployOne(vertx, ids, retention))
         .compose(v -> config.billing().enabled()
             ? deployOne(vertx, ids, new BillingVerticle(wallet, config.billing()))

@@ -40,6 +40,8 @@ public enum Failure {
   BILLING_UNAVAILABLE(503, "server_error", "billing_unavailable"),
   /** The shared counters of the key's limits could not be reached; refused rather than let by. */
   LIMITS_UNAVAILABLE(503, "server_error", "limits_unavailable"),
+  /** Too many usage rows wait to be written; refused rather than served unmetered. */
+  METERING_UNAVAILABLE(503, "server_error", "metering_unavailable"),
   INTERNAL(500, "server_error", "internal_error");
 
   private final int status;

@@ -119,7 +119,7 @@ public final class ConfigLoader {
     FlopexConfig.Usage usageConfig = new FlopexConfig.Usage(
         intValue(usage, "usage.batchSize", 200, 1, 10_000),
         longValue(usage, "usage.flushIntervalMs", 250, 10, 60_000),
-        intValue(usage, "usage.maxPending", 100_000, 1_000, 10_000_000));
+        intValue(usage, "usage.maxPending", 100_000, 100, 10_000_000));
     JsonObject retention = object(doc, "retention");
     FlopexConfig.Retention retentionConfig = new FlopexConfig.Retention(
         intValue(retention, "retention.usageDays", 90, 1, 36_500),

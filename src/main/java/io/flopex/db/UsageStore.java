@@ -18,15 +18,26 @@ import java.util.UUID;
 /** Usage metadata rows in PostgreSQL. */
 public final class UsageStore {
 
+  /** All the rows of a batch in one statement: one column array per field. */
   private static final String INSERT = "INSERT INTO usage_events (id, request_id, created_at,"
       + " account_id, key_id, model, provider, upstream_model, streamed, outcome, status, attempts,"
       + " prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, tokens_estimated,"
-      + " cost_micros, latency_ms, ttfb_ms, cache_write_tokens) SELECT $1::uuid, $2::text,"
-      + " $3::timestamptz, $4::uuid, $5::uuid, $6::text, $7::text, $8::text, $9::boolean,"
-      + " $10::text, $11::integer, $12::jsonb, $13::bigint, $14::bigint, $15::bigint,"
-      + " $16::bigint, $17::boolean, $18::bigint, $19::bigint, $20::bigint, $21::bigint"
+      + " cost_micros, latency_ms, ttfb_ms, cache_write_tokens) SELECT u.id, u.request_id,"
+      + " u.created_at, u.account_id, u.key_id, u.model, u.provider, u.upstream_model,"
+      + " u.streamed, u.outcome, u.status, u.attempts::jsonb, u.prompt_tokens,"
+      + " u.completion_tokens, u.cached_tokens, u.reasoning_tokens, u.tokens_estimated,"
+      + " u.cost_micros, u.latency_ms, u.ttfb_ms, u.cache_write_tokens"
+      + " FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::uuid[], $5::uuid[],"
+      + " $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::integer[],"
+      + " $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[],"
+      + " $17::boolean[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[])"
+      + " AS u (id, request_id, created_at, account_id, key_id, model, provider, upstream_model,"
+      + " streamed, outcome, status, attempts, prompt_tokens, completion_tokens, cached_tokens,"
+      + " reasoning_tokens, tokens_estimated, cost_micros, latency_ms, ttfb_ms,"
+      + " cache_write_tokens)"
       // A request that ends after its account was erased leaves no row behind.
-      + " WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE id = $4 AND erased_at IS NOT NULL)"
+      + " WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = u.account_id"
+      + " AND a.erased_at IS NOT NULL)"
       + " ON CONFLICT (id, created_at) DO NOTHING";
 
   private final Pool pool;
@@ -35,27 +46,74 @@ public final class UsageStore {
     this.pool = pool;
   }
 
-  /** Inserts the rows in one round trip; a row already stored is skipped, so a retry is safe. */
+  /**
+   * Inserts the rows in one statement; a row already stored is skipped, so a retry is safe. If
+   * the database refuses one row's data, the whole statement fails and nothing is written.
+   */
   public Future<Void> insert(List<UsageRecord> records) {
-    List<Tuple> batch = new ArrayList<>(records.size());
-    for (UsageRecord r : records) {
-      JsonArray attempts = new JsonArray();
+    int n = records.size();
+    UUID[] ids = new UUID[n];
+    String[] requestIds = new String[n];
+    OffsetDateTime[] createdAt = new OffsetDateTime[n];
+    UUID[] accounts = new UUID[n];
+    UUID[] keys = new UUID[n];
+    String[] models = new String[n];
+    String[] providers = new String[n];
+    String[] upstreamModels = new String[n];
+    Boolean[] streamed = new Boolean[n];
+    String[] outcomes = new String[n];
+    Integer[] statuses = new Integer[n];
+    String[] attempts = new String[n];
+    Long[] prompt = new Long[n];
+    Long[] completion = new Long[n];
+    Long[] cached = new Long[n];
+    Long[] reasoning = new Long[n];
+    Boolean[] estimated = new Boolean[n];
+    Long[] costs = new Long[n];
+    Long[] latencies = new Long[n];
+    Long[] ttfbs = new Long[n];
+    Long[] cacheWrites = new Long[n];
+    for (int i = 0; i < n; i++) {
+      UsageRecord r = records.get(i);
+      JsonArray tried = new JsonArray();
       for (AttemptRecord a : r.attempts()) {
-        attempts.add(new JsonObject()
+        tried.add(new JsonObject()
             .put("provider", a.provider())
             .put("upstream_model", a.upstreamModel())
             .put("outcome", a.outcome())
             .put("latency_ms", a.latencyMs()));
       }
-      batch.add(Tuple.from(new Object[] {
-          r.id(), r.requestId(), OffsetDateTime.ofInstant(r.createdAt(), ZoneOffset.UTC),
-          r.accountId(), r.keyId(), r.model(), r.provider(), r.upstreamModel(), r.streamed(),
-          r.outcome(), r.status(), attempts, r.usage().promptTokens(),
-          r.usage().completionTokens(), r.usage().cachedTokens(), r.usage().reasoningTokens(),
-          r.usage().estimated(), r.costMicros(), r.latencyMs(), r.ttfbMs(),
-          r.usage().cacheWriteTokens()}));
+      ids[i] = r.id();
+      requestIds[i] = r.requestId();
+      createdAt[i] = OffsetDateTime.ofInstant(r.createdAt(), ZoneOffset.UTC);
+      accounts[i] = r.accountId();
+      keys[i] = r.keyId();
+      models[i] = r.model();
+      providers[i] = r.provider();
+      upstreamModels[i] = r.upstreamModel();
+      streamed[i] = r.streamed();
+      outcomes[i] = r.outcome();
+      statuses[i] = r.status();
+      attempts[i] = tried.encode();
+      prompt[i] = r.usage().promptTokens();
+      completion[i] = r.usage().completionTokens();
+      cached[i] = r.usage().cachedTokens();
+      reasoning[i] = r.usage().reasoningTokens();
+      estimated[i] = r.usage().estimated();
+      costs[i] = r.costMicros();
+      latencies[i] = r.latencyMs();
+      ttfbs[i] = r.ttfbMs();
+      cacheWrites[i] = r.usage().cacheWriteTokens();
     }
-    return pool.preparedQuery(INSERT).executeBatch(batch).mapEmpty();
+    Tuple args = Tuple.tuple().addArrayOfUUID(ids).addArrayOfString(requestIds)
+        .addArrayOfOffsetDateTime(createdAt).addArrayOfUUID(accounts).addArrayOfUUID(keys)
+        .addArrayOfString(models).addArrayOfString(providers).addArrayOfString(upstreamModels)
+        .addArrayOfBoolean(streamed).addArrayOfString(outcomes).addArrayOfInteger(statuses)
+        .addArrayOfString(attempts).addArrayOfLong(prompt).addArrayOfLong(completion)
+        .addArrayOfLong(cached).addArrayOfLong(reasoning).addArrayOfBoolean(estimated)
+        .addArrayOfLong(costs).addArrayOfLong(latencies).addArrayOfLong(ttfbs)
+        .addArrayOfLong(cacheWrites);
+    return pool.preparedQuery(INSERT).execute(args).mapEmpty();
   }
 
   /** The newest rows of one account, newest first. */

@@ -347,6 +347,15 @@ public final class IngressVerticle extends VerticleBase {
       return;
     }
     KeyOwner owner = ctx.get(OWNER);
+    if (services.usageBacklog().full()) {
+      // Serving it could not be metered: refused before any provider is called, and without
+      // a usage row of its own, which would only lengthen the backlog.
+      services.refusals().metering();
+      ctx.response().putHeader("x-flopex-attempts", "0").putHeader("retry-after", "1");
+      error(ctx, new ApiError(Failure.METERING_UNAVAILABLE, "The gateway cannot record usage as"
+          + " fast as requests arrive right now; no provider was called. Retry shortly.", null));
+      return;
+    }
     ChatRequestValidator.Validated request;
     try {
       request = validator.apply(ctx.body().buffer());

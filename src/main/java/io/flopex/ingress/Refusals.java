@@ -17,6 +17,7 @@ public final class Refusals {
   private final Map<KeyCounters.Refusal, Counter> keyLimits =
       new EnumMap<>(KeyCounters.Refusal.class);
   private final Counter wallet;
+  private final Counter metering;
 
   public Refusals(MeterRegistry registry) {
     for (KeyCounters.Refusal refusal : KeyCounters.Refusal.values()) {
@@ -30,6 +31,14 @@ public final class Refusals {
         .description("Requests refused with 402 because the wallet did not cover their worst"
             + " case")
         .register(registry);
+    metering = Counter.builder("flopex.usage.backlog.refusals")
+        .description("Requests refused with 503 because usage.maxPending usage rows were waiting"
+            + " to be written")
+        .register(registry);
+  }
+
+  void metering() {
+    metering.increment();
   }
 
   void keyLimit(KeyCounters.Refusal refusal) {

@@ -6,6 +6,7 @@ import io.flopex.db.UsageStore;
 import io.flopex.db.StripeStore;
 import io.flopex.db.Wallet;
 import io.flopex.metrics.NodeMetrics;
+import io.flopex.usage.UsageBacklog;
 import io.vertx.sqlclient.Pool;
 
 /**
@@ -26,4 +27,5 @@ public record Services(
     Limits limits,
     InFlight inFlight,
     NodeMetrics metrics,
-    Refusals refusals) {}
+    Refusals refusals,
+    UsageBacklog usageBacklog) {}

@@ -75,7 +75,7 @@ final class UsageMeters {
   private record RequestMeters(Counter requests, Timer duration, Counter cost,
       DistributionSummary inputTokens, DistributionSummary outputTokens, Timer firstToken) {}
 
-  UsageMeters(MeterRegistry registry, FlopexConfig config) {
+  UsageMeters(MeterRegistry registry, FlopexConfig config, UsageBacklog backlog) {
     this.registry = registry;
     for (ProviderConfig provider : config.providers()) {
       providers.add(provider.id());
@@ -94,7 +94,12 @@ final class UsageMeters {
       outcomes.add(ProviderFailure.of(kind).label());
     }
     droppedRows = Counter.builder("flopex.usage.rows.dropped")
-        .description("Usage rows dropped because the database was unreachable for too long")
+        .description("Usage rows the database refused for their content (logged by id)")
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder("flopex.usage.backlog", backlog,
+            UsageBacklog::size)
+        .description("Usage rows waiting to be written; at usage.maxPending new chat requests"
+            + " are refused")
         .register(registry);
   }
 

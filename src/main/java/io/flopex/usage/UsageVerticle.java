@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
  * to the event bus and never waits for the database.
  *
  * <p>A batch goes out when {@code batchSize} rows are waiting or {@code flushIntervalMs} has
- * passed. If the database is unreachable, rows wait in memory and the write is retried; beyond
- * {@code maxPending} rows the oldest are dropped and counted, so an outage cannot exhaust the
- * heap. Undeploying the verticle writes everything still waiting.
+ * passed, and the next as soon as it is written while rows wait. If the database is unreachable
+ * or slower than the requests, rows wait in memory and the write is retried; with
+ * {@code maxPending} rows waiting the node refuses new chat requests ({@link UsageBacklog}), so
+ * neither an outage nor an overload can exhaust the heap or lose a row. Undeploying the verticle
+ * writes everything still waiting.
  *
  * <p>Each record also moves the node's request, token, cost, latency and failover meters
  * ({@link UsageMeters}), here rather than on the request path.
@@ -43,16 +45,18 @@ public final class UsageVerticle extends VerticleBase {
   private final ArrayDeque<UsageRecord> pending = new ArrayDeque<>();
   private boolean writing;
   private long timer = -1;
-  private long dropped;
   private long failures;
+  private final UsageBacklog backlog;
 
   private final UsageMeters meters;
 
   /** Records each request's meters into {@code registry}, besides writing its row. */
-  public UsageVerticle(UsageStore store, FlopexConfig config, MeterRegistry registry) {
+  public UsageVerticle(UsageStore store, FlopexConfig config, MeterRegistry registry,
+      UsageBacklog backlog) {
     this.store = store;
     this.config = config.usage();
-    this.meters = new UsageMeters(registry, config);
+    this.meters = new UsageMeters(registry, config, backlog);
+    this.backlog = backlog;
   }
 
   @Override
@@ -70,15 +74,8 @@ public final class UsageVerticle extends VerticleBase {
   private void accept(UsageRecord record) {
     vertx.eventBus().publish(Addresses.REQUESTS, event(record), LOCAL);
     meters.record(record);
-    if (pending.size() >= config.maxPending()) {
-      pending.pollFirst();
-      meters.dropped();
-      if (dropped++ % 1000 == 0) {
-        LOG.error("Usage rows are being dropped: {} waiting, database unreachable; {} lost so far",
-            pending.size(), dropped);
-      }
-    }
     pending.addLast(record);
+    backlog.added();
     if (pending.size() >= config.batchSize()) {
       flush();
     } else if (timer < 0) {
@@ -136,6 +133,7 @@ public final class UsageVerticle extends VerticleBase {
         .onSuccess(v -> {
           writing = false;
           failures = 0;
+          backlog.removed(batch.size());
           if (!pending.isEmpty()) {
             flush();
           }
@@ -143,6 +141,7 @@ public final class UsageVerticle extends VerticleBase {
         .onFailure(err -> {
           if (rejectedForContent(err)) {
             // One bad row must not hold back the rows behind it: write them one at a time.
+            backlog.removed(batch.size());
             insertEach(batch, 0).onComplete(v -> {
               writing = false;
               flush();
@@ -181,9 +180,11 @@ public final class UsageVerticle extends VerticleBase {
           if (rejectedForContent(err)) {
             LOG.error("Usage row {} of request {} was refused by the database and dropped: {}",
                 record.id(), record.requestId(), ((PgException) err).getSqlState());
+            meters.dropped();
             return Future.succeededFuture();
           }
           pending.addFirst(record);
+          backlog.added();
           return Future.succeededFuture();
         })
         .compose(v -> insertEach(batch, index + 1));
@@ -196,7 +197,7 @@ public final class UsageVerticle extends VerticleBase {
     }
     List<UsageRecord> all = new ArrayList<>(pending);
     pending.clear();
-    return store.insert(all).recover(err -> {
+    return store.insert(all).onSuccess(v -> backlog.removed(all.size())).recover(err -> {
       pending.addAll(all);
       if (triesLeft <= 1) {
         LOG.error("{} usage rows could not be written before shutdown: {}", all.size(),

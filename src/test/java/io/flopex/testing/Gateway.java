@@ -78,6 +78,11 @@ public final class Gateway implements AutoCloseable {
       return this;
     }
 
+    public Builder usage(String key, Object value) {
+      doc.getJsonObject("usage").put(key, value);
+      return this;
+    }
+
     public Builder clock(Clock clock) {
       this.clock = clock;
       return this;
