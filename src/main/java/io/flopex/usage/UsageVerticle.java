@@ -8,6 +8,7 @@ import io.flopex.config.FlopexConfig;
 import io.flopex.db.UsageStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -39,11 +40,16 @@ public final class UsageVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(UsageVerticle.class);
 
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  /** The most batches written at once. */
+  private static final int MAX_WRITES = 4;
 
   private final UsageStore store;
   private final FlopexConfig.Usage config;
   private final ArrayDeque<UsageRecord> pending = new ArrayDeque<>();
-  private boolean writing;
+  /** Batches being written now. */
+  private int writing;
+  private boolean stopping;
+  private Promise<Void> writesEnded;
   private long timer = -1;
   private long failures;
   private final UsageBacklog backlog;
@@ -68,7 +74,13 @@ public final class UsageVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return drain(5);
+    stopping = true;
+    if (writing == 0) {
+      return drain(5);
+    }
+    // The batches being written end first (written, or put back to wait with the rest).
+    writesEnded = Promise.promise();
+    return writesEnded.future().compose(v -> drain(5));
   }
 
   private void accept(UsageRecord record) {
@@ -120,37 +132,54 @@ public final class UsageVerticle extends VerticleBase {
         .put("timeToFirstByteMs", record.ttfbMs());
   }
 
+  /**
+   * Writes what waits: one batch at a time while the rows keep up, up to {@link #MAX_WRITES} at
+   * once while full batches wait (so the database always has the next batch in hand, however
+   * busy this node's event loops are), and one at a time while writes fail.
+   */
   private void flush() {
-    if (writing || pending.isEmpty()) {
+    if (stopping) {
+      if (writing == 0 && writesEnded != null) {
+        writesEnded.tryComplete();
+      }
       return;
     }
-    writing = true;
+    while (!pending.isEmpty() && (writing == 0 || (failures == 0 && writing < MAX_WRITES
+        && pending.size() >= config.batchSize()))) {
+      writeBatch();
+    }
+  }
+
+  private void writeBatch() {
+    writing++;
     List<UsageRecord> batch = new ArrayList<>(Math.min(pending.size(), config.batchSize()));
     for (int i = 0; i < config.batchSize() && !pending.isEmpty(); i++) {
       batch.add(pending.pollFirst());
     }
     store.insert(batch)
         .onSuccess(v -> {
-          writing = false;
+          writing--;
           failures = 0;
           backlog.removed(batch.size());
-          if (!pending.isEmpty()) {
-            flush();
-          }
+          flush();
         })
         .onFailure(err -> {
           if (rejectedForContent(err)) {
             // One bad row must not hold back the rows behind it: write them one at a time.
             backlog.removed(batch.size());
             insertEach(batch, 0).onComplete(v -> {
-              writing = false;
+              writing--;
               flush();
             });
             return;
           }
-          writing = false;
+          writing--;
           for (int i = batch.size() - 1; i >= 0; i--) {
             pending.addFirst(batch.get(i));
+          }
+          if (stopping) {
+            flush();
+            return;
           }
           long backoff = Math.min(30_000, config.flushIntervalMs() << Math.min(failures++, 8));
           LOG.warn("Writing {} usage rows failed ({}); retrying in {} ms", batch.size(),
