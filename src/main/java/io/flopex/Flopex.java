@@ -338,8 +338,9 @@ public final class Flopex {
    * Stops without losing anything metered: reports not-ready at once and keeps serving for
    * {@code server.drainDelayMs}, so that load balancers stop sending traffic; then stops
    * accepting and gives requests and streams in flight up to {@code server.shutdownGraceMs} to
-   * finish; waits for their charges and limit counts to be written; then stops the other
-   * verticles in reverse order (the usage writer flushes what is waiting) and the database.
+   * finish; waits for their charges to be written; then stops the other verticles in reverse
+   * order (the usage writer flushes what is waiting), reports the key-limit counts and gives
+   * back the node's shares, and stops the database.
    */
   public Future<Void> close() {
     if (!readiness.markStopping()) {

@@ -1,10 +1,13 @@
 -- Leases of a key's limits: each node holds, per key, what its running requests may still use
 -- (one slot each, their expected tokens, their worst-case cost) and a spare share that it may
--- hand to new requests without asking, until spare_until. Requests a node may begin from its
+-- hand to new requests without asking until spare_until. Requests a node may begin from its
 -- spare are counted as begun when the spare is taken, so the requests of a minute never add
--- up to more than the limit; tokens, slots and spending held by every node are counted against
--- the key's limits by every other node. A node renews its row while it has requests running; a
--- row not renewed for the stale time belonged to a node that stopped.
+-- up to more than the limit; the slots, tokens and spending a node holds, spare included (the
+-- requests it began from the spare run on them), count against the key's limits for every other
+-- node until the node's next call replaces them. A node calls again once its spare has expired,
+-- and renews its row while it has requests running; a row not renewed for the stale time
+-- belonged to a node that stopped. last_report makes a call's report count once when the node
+-- sends it again after losing the answer.
 --
 -- Replaces the per-request rows of key_requests: a busy key costs the database one call per
 -- lease, not one per request.
@@ -24,6 +27,7 @@ CREATE TABLE key_leases (
   spare_micros     bigint NOT NULL,
   spare_until      timestamptz NOT NULL,
   renewed_at       timestamptz NOT NULL,
+  last_report      uuid,
   PRIMARY KEY (key_id, node)
 );
 
@@ -32,6 +36,7 @@ CREATE TABLE key_leases (
 -- 1. counts what ended since the node's last call: requests and tokens in the current second,
 --    cost on the day each request began; and gives back requests counted as begun that never
 --    were (a spare left unused, a request the wallet refused), in the seconds they were counted;
+--    a report (p_report) already counted is not counted again;
 -- 2. decides the waiting requests one after the other, in the order requests, tokens,
 --    concurrency, spending, against what every node holds and what the last minute and the
 --    period used, as if each admitted one were already running;
@@ -41,7 +46,7 @@ CREATE TABLE key_leases (
 -- A minute is counted in whole seconds: the 60 seconds that end with the current one; the spare
 -- requests count in the next second, when the last of them may begin.
 CREATE FUNCTION flopex_lease(p_key uuid, p_node uuid, p_stale_seconds int, p_spare_ms int,
-    p_share int,
+    p_share int, p_report uuid,
     p_ended int, p_ended_tokens bigint, p_ended_days date[], p_ended_costs bigint[],
     p_unstarted_seconds bigint[], p_unstarted bigint[],
     p_in_flight int, p_in_flight_tokens bigint, p_in_flight_micros bigint,
@@ -73,12 +78,20 @@ DECLARE
   refused text;
   wait_ms bigint;
   admitted bigint := 0;
+  prior uuid;
 BEGIN
   -- NO KEY UPDATE: calls for the key exclude each other, foreign-key checks do not wait.
   SELECT a.rpm, a.tpm, a.max_concurrent, a.limit_micros, a.limit_reset INTO k
     FROM api_keys a WHERE a.id = p_key FOR NO KEY UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'no API key %', p_key USING ERRCODE = 'no_data_found';
+  END IF;
+  SELECT l.last_report INTO prior FROM key_leases l WHERE l.key_id = p_key AND l.node = p_node;
+  IF p_report IS NOT NULL AND p_report IS NOT DISTINCT FROM prior THEN
+    -- Counted already: the node lost the answer and sent the report again.
+    p_ended := 0;
+    p_ended_days := '{}';
+    p_unstarted_seconds := '{}';
   END IF;
   IF p_ended > 0 THEN
     INSERT INTO key_seconds (key_id, second, finished, tokens)
@@ -109,14 +122,12 @@ BEGIN
     FROM key_seconds s WHERE s.key_id = p_key AND s.second > now_s - 60;
   recent := w.recent;
   first_started := w.first_started;
-  -- What the other nodes hold: their running requests, and their spares while they last.
+  -- What the other nodes hold: their running requests as of their last call, and their spares
+  -- (on which the requests they began since then run).
   SELECT coalesce(sum(l.in_flight), 0)::bigint AS running,
-      coalesce(sum(l.in_flight + CASE WHEN l.spare_until > now() THEN l.spare_slots ELSE 0 END),
-        0)::bigint AS slots,
-      coalesce(sum(l.in_flight_tokens + CASE WHEN l.spare_until > now() THEN l.spare_tokens
-        ELSE 0 END), 0)::bigint AS tokens,
-      coalesce(sum(l.in_flight_micros + CASE WHEN l.spare_until > now() THEN l.spare_micros
-        ELSE 0 END), 0)::bigint AS micros
+      coalesce(sum(l.in_flight + l.spare_slots), 0)::bigint AS slots,
+      coalesce(sum(l.in_flight_tokens + l.spare_tokens), 0)::bigint AS tokens,
+      coalesce(sum(l.in_flight_micros + l.spare_micros), 0)::bigint AS micros
     INTO o
     FROM key_leases l
     WHERE l.key_id = p_key AND l.node <> p_node
@@ -153,7 +164,7 @@ BEGIN
     IF k.rpm IS NOT NULL AND recent >= k.rpm THEN
       refused := 'REQUESTS';
       wait_ms := greatest((first_started + 60) * 1000 - now_ms, 1);
-    ELSIF k.tpm IS NOT NULL AND NOT (w.tokens = 0 AND o.running + running = 0)
+    ELSIF k.tpm IS NOT NULL AND NOT (w.tokens = 0 AND o.running + running = 0 AND o.tokens = 0)
         AND w.tokens + o.tokens + running_tokens + guess > k.tpm THEN
       refused := 'TOKENS';
       wait_ms := greatest(coalesce((w.first_finished + 60) * 1000 - now_ms, 0), 1);
@@ -201,21 +212,18 @@ BEGIN
     INSERT INTO key_seconds (key_id, second, started) VALUES (p_key, spare_second, spare_requests)
       ON CONFLICT (key_id, second) DO UPDATE SET started = key_seconds.started + EXCLUDED.started;
   END IF;
-  IF running = 0 AND greatest(spare_tokens, 0) = 0 AND greatest(spare_slots, 0) = 0
-      AND greatest(spare_micros, 0) = 0 THEN
-    DELETE FROM key_leases l WHERE l.key_id = p_key AND l.node = p_node;
-  ELSE
-    INSERT INTO key_leases AS l (key_id, node, in_flight, in_flight_tokens, in_flight_micros,
-        spare_slots, spare_tokens, spare_micros, spare_until, renewed_at)
-      VALUES (p_key, p_node, running, running_tokens, running_micros, greatest(spare_slots, 0),
-        greatest(spare_tokens, 0), greatest(spare_micros, 0),
-        now() + make_interval(secs => p_spare_ms / 1000.0), now())
-      ON CONFLICT (key_id, node) DO UPDATE SET in_flight = EXCLUDED.in_flight,
-        in_flight_tokens = EXCLUDED.in_flight_tokens, in_flight_micros = EXCLUDED.in_flight_micros,
-        spare_slots = EXCLUDED.spare_slots, spare_tokens = EXCLUDED.spare_tokens,
-        spare_micros = EXCLUDED.spare_micros, spare_until = EXCLUDED.spare_until,
-        renewed_at = EXCLUDED.renewed_at;
-  END IF;
+  -- The row stays when it holds nothing, for last_report; retention removes rows of nodes that
+  -- stopped.
+  INSERT INTO key_leases AS l (key_id, node, in_flight, in_flight_tokens, in_flight_micros,
+      spare_slots, spare_tokens, spare_micros, spare_until, renewed_at, last_report)
+    VALUES (p_key, p_node, running, running_tokens, running_micros, greatest(spare_slots, 0),
+      greatest(spare_tokens, 0), greatest(spare_micros, 0),
+      now() + make_interval(secs => p_spare_ms / 1000.0), now(), coalesce(p_report, prior))
+    ON CONFLICT (key_id, node) DO UPDATE SET in_flight = EXCLUDED.in_flight,
+      in_flight_tokens = EXCLUDED.in_flight_tokens, in_flight_micros = EXCLUDED.in_flight_micros,
+      spare_slots = EXCLUDED.spare_slots, spare_tokens = EXCLUDED.spare_tokens,
+      spare_micros = EXCLUDED.spare_micros, spare_until = EXCLUDED.spare_until,
+      renewed_at = EXCLUDED.renewed_at, last_report = EXCLUDED.last_report;
 
   now_second := now_s;
   rpm_limit := coalesce(k.rpm, 0);

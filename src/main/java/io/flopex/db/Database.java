@@ -184,7 +184,10 @@ public final class Database implements AutoCloseable {
    */
   public Pool relaxedPool(Vertx vertx, int size) {
     return pool(vertx, size,
-        new PgConnectOptions(connectOptions).addProperty("synchronous_commit", "off"));
+        new PgConnectOptions(connectOptions).addProperty("synchronous_commit", "off")
+            // A call that waits longer (on a key's row held by a stuck session) fails rather
+            // than hold the key's requests on this node indefinitely.
+            .addProperty("statement_timeout", "5000"));
   }
 
   private static Pool pool(Vertx vertx, int size, PgConnectOptions options) {

@@ -60,6 +60,8 @@ public final class KeyCounters {
   static final int FLUSH_MS = 100;
   /** How often a node with requests running renews its rows. */
   static final int HEARTBEAT_MS = 30_000;
+  /** The longest a node waits, when it stops, to report its keys' counts. */
+  private static final long CLOSE_MS = 5_000;
   /** How long a row is counted after its node last renewed it. */
   static final int STALE_SECONDS = 120;
   /** The most requests of one key decided in one call. */
@@ -211,6 +213,10 @@ public final class KeyCounters {
    * else ends meanwhile.
    */
   private void report(KeyState state, boolean failed) {
+    if (closing && failed) {
+      // The node is stopping: what could not be reported is left to the stale time.
+      return;
+    }
     boolean now;
     boolean later;
     synchronized (state) {
@@ -247,7 +253,17 @@ public final class KeyCounters {
     for (KeyState state : keys.values()) {
       all.add(release(state));
     }
-    return Future.join(all).<Void>mapEmpty().otherwiseEmpty();
+    Promise<Void> done = Promise.promise();
+    long bound = vertx.setTimer(CLOSE_MS, id -> {
+      LOG.warn("Stopping without having reported every key's counts; other nodes stop counting"
+          + " this node's share after {} seconds", STALE_SECONDS);
+      done.tryComplete();
+    });
+    Future.join(all).onComplete(v -> {
+      vertx.cancelTimer(bound);
+      done.tryComplete();
+    });
+    return done.future();
   }
 
   private Future<Void> release(KeyState state) {
@@ -271,8 +287,7 @@ public final class KeyCounters {
           continue;
         }
         boolean expired = !state.spareValid(now);
-        if (state.hasNews() || (expired && state.spareRequests != UNLIMITED
-                && state.spareRequests > 0)
+        if (state.hasNews() || (expired && state.shareHeld)
             || (state.running > 0
                 && now - state.lastCallNanos > TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MS))) {
           call = state.begin();
@@ -298,7 +313,7 @@ public final class KeyCounters {
     calls.increment();
     Tuple args = Tuple.tuple()
         .addUUID(state.keyId).addUUID(node).addInteger(STALE_SECONDS).addInteger(SPARE_MS)
-        .addInteger(SHARE)
+        .addInteger(SHARE).addUUID(call.report)
         .addInteger(call.ended).addLong(call.endedTokens)
         .addArrayOfLocalDate(call.days).addArrayOfLong(call.costs)
         .addArrayOfLong(call.unstartedSeconds).addArrayOfLong(call.unstarted)
@@ -307,20 +322,26 @@ public final class KeyCounters {
         .addLong(call.wantRequests).addLong(call.wantTokens).addLong(call.wantSlots)
         .addLong(call.wantMicros);
     pool.preparedQuery("SELECT * FROM flopex_lease($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-            + " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
+            + " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)")
         .execute(args)
         .onComplete(result -> {
           List<Runnable> settle = new ArrayList<>();
           boolean again;
           synchronized (state) {
-            if (result.succeeded()) {
-              int shared = state.applied(call, result.result().iterator().next(), settle);
-              fromShare.increment(shared);
-              decided.increment(state.decidedCount);
-            } else {
-              state.failed(call, result.cause(), settle);
+            try {
+              if (result.succeeded()) {
+                int shared = state.applied(call, result.result().iterator().next(), settle);
+                fromShare.increment(shared);
+                decided.increment(state.decidedCount);
+              } else {
+                state.failed(call, result.cause(), settle);
+              }
+            } catch (RuntimeException e) {
+              LOG.error("Key-limit counts of key {} could not be applied", state.keyId, e);
+              state.failed(call, e, settle);
+            } finally {
+              state.current = null;
             }
-            state.current = null;
             again = !state.waiting.isEmpty() && state.begin();
           }
           settle.forEach(Runnable::run);
@@ -361,6 +382,10 @@ public final class KeyCounters {
   /** What one call sends, taken from the key's state when it starts. */
   private static final class Call {
     List<Waiting> batch;
+    /** Identifies what this call reports (endings, give-backs), so that it counts once. */
+    UUID report;
+    /** Whether it asked for a share. */
+    boolean wished;
     int ended;
     long endedTokens;
     LocalDate[] days;
@@ -393,6 +418,12 @@ public final class KeyCounters {
     /** The share: what may still be handed out locally, until spareUntilNanos. */
     boolean known;
     boolean near = true;
+    /** Whether the database counts a share granted to this node since its last call. */
+    boolean shareHeld;
+    /** Requests admitted from the share since the last call. */
+    long sharedSinceCall;
+    /** A report whose call failed, to be sent again as it was. */
+    Call retry;
     long spareRequests;
     long spareTokens;
     long spareSlots;
@@ -452,7 +483,7 @@ public final class KeyCounters {
     }
 
     boolean hasNews() {
-      return ended > 0 || !unstarted.isEmpty();
+      return ended > 0 || !unstarted.isEmpty() || retry != null;
     }
 
     /** Whether the last share granted nothing of some limit: the key is near it. */
@@ -471,6 +502,7 @@ public final class KeyCounters {
           || spareMicros < asked.worstCaseMicros()) {
         return null;
       }
+      sharedSinceCall++;
       spareRequests = give(spareRequests, -1);
       spareSlots = give(spareSlots, -1);
       spareTokens = give(spareTokens, -expected);
@@ -532,33 +564,52 @@ public final class KeyCounters {
         call.defaults[i] = asked.defaultEstimate();
         call.worst[i] = asked.worstCaseMicros();
       }
-      call.ended = ended;
-      call.endedTokens = endedTokens;
-      call.days = endedCosts.keySet().toArray(new LocalDate[0]);
-      call.costs = new Long[call.days.length];
-      for (int i = 0; i < call.days.length; i++) {
-        call.costs[i] = endedCosts.get(call.days[i]);
-      }
       if (known && spareRequests != UNLIMITED && spareRequests > 0 && spareSecond > 0) {
         unstarted.merge(spareSecond, spareRequests, Long::sum);
       }
-      call.unstartedSeconds = unstarted.keySet().toArray(new Long[0]);
-      call.unstarted = new Long[call.unstartedSeconds.length];
-      for (int i = 0; i < call.unstartedSeconds.length; i++) {
-        call.unstarted[i] = unstarted.get(call.unstartedSeconds[i]);
+      if (retry != null) {
+        // A report whose answer was lost goes again as it was, under its own id; what came
+        // since waits for the next call.
+        call.report = retry.report;
+        call.ended = retry.ended;
+        call.endedTokens = retry.endedTokens;
+        call.days = retry.days;
+        call.costs = retry.costs;
+        call.unstartedSeconds = retry.unstartedSeconds;
+        call.unstarted = retry.unstarted;
+      } else {
+        call.ended = ended;
+        call.endedTokens = endedTokens;
+        call.days = endedCosts.keySet().toArray(new LocalDate[0]);
+        call.costs = new Long[call.days.length];
+        for (int i = 0; i < call.days.length; i++) {
+          call.costs[i] = endedCosts.get(call.days[i]);
+        }
+        call.unstartedSeconds = unstarted.keySet().toArray(new Long[0]);
+        call.unstarted = new Long[call.unstartedSeconds.length];
+        for (int i = 0; i < call.unstartedSeconds.length; i++) {
+          call.unstarted[i] = unstarted.get(call.unstartedSeconds[i]);
+        }
+        call.report = call.ended > 0 || call.unstartedSeconds.length > 0 ? UUID.randomUUID()
+            : null;
+        ended = 0;
+        endedTokens = 0;
+        endedCosts.clear();
+        unstarted.clear();
       }
-      ended = 0;
-      endedTokens = 0;
-      endedCosts.clear();
-      unstarted.clear();
       call.running = running;
       call.runningTokens = runningTokens;
       call.runningMicros = runningMicros;
-      // With requests waiting, ask for about what this node admitted over the last half second
-      // to one second; a call that only reports gives the share back.
+      // With requests waiting, or while the share is in use, ask for about what this node
+      // admitted over the last half second to one second; a key that went quiet gives its
+      // share back.
       roll(now);
       long recentCount = pace[0] + pace[3];
-      long wish = release || n == 0 ? 0 : Math.min(MAX_WISH, recentCount);
+      long wish = release || (n == 0 && sharedSinceCall == 0) ? 0
+          : Math.min(MAX_WISH, recentCount);
+      call.wished = wish > 0;
+      sharedSinceCall = 0;
+      shareHeld = false;
       call.wantRequests = wish;
       call.wantSlots = wish;
       call.wantTokens = recentCount == 0 ? 0 : multiply(wish, (pace[1] + pace[4]) / recentCount);
@@ -623,7 +674,16 @@ public final class KeyCounters {
       spareSlots = spare(row.getLong("spare_slots"));
       spareMicros = spare(row.getLong("spare_micros"));
       spareSecond = row.getLong("spare_second");
-      near = spareRequests == 0 || spareTokens == 0 || spareSlots == 0 || spareMicros == 0;
+      if (call.wished) {
+        near = spareRequests == 0 || spareTokens == 0 || spareSlots == 0 || spareMicros == 0;
+      }
+      shareHeld = (spareRequests != UNLIMITED && spareRequests > 0)
+          || (spareTokens != UNLIMITED && spareTokens > 0)
+          || (spareSlots != UNLIMITED && spareSlots > 0)
+          || (spareMicros != UNLIMITED && spareMicros > 0);
+      if (call.report != null && retry != null && retry.report.equals(call.report)) {
+        retry = null;
+      }
       spareUntilNanos = call.sentNanos + TimeUnit.MILLISECONDS.toNanos(SPARE_MS)
           - SPARE_MARGIN_NANOS;
       // What arrived during the call goes from the new share when it fits.
@@ -645,14 +705,12 @@ public final class KeyCounters {
       for (Waiting w : call.batch) {
         settle.add(w.settle(Future.failedFuture(cause)));
       }
-      ended += call.ended;
-      endedTokens += call.endedTokens;
-      for (int i = 0; i < call.days.length; i++) {
-        endedCosts.merge(call.days[i], call.costs[i], Long::sum);
+      // The database may have counted the report before the answer was lost: it goes again
+      // under the same id. The share given up for this call stays counted until the next.
+      if (call.report != null) {
+        retry = call;
       }
-      for (int i = 0; i < call.unstartedSeconds.length; i++) {
-        unstarted.merge(call.unstartedSeconds[i], call.unstarted[i], Long::sum);
-      }
+      shareHeld = true;
     }
   }
 }

@@ -28,14 +28,28 @@ public final class Limits {
     return limits != null && limits.counted();
   }
 
+  /**
+   * The most tokens or micro-USD one request holds against its key's limits (a million USD):
+   * a client's {@code max_tokens} cannot make the shared counts overflow, and a worst case
+   * this large passes any spending limit a key is likely to have anyway.
+   */
+  static final long MAX_HELD = 1_000_000_000_000L;
+
   /** Admits the request, or fails with the refusal to send the client. */
   Future<KeyCounters.Admission> admit(UUID keyId, JsonObject request, List<Route> routes) {
     long output = Billing.requestedOutputTokens(request);
-    long estimate = output > 0 ? Billing.promptTokens(request) + output : -1;
+    long prompt = Billing.promptTokens(request);
+    long estimate = output > 0 ? Math.min(MAX_HELD, saturated(prompt, output)) : -1;
     long worstCase = Billing.worstCaseMicros(request, routes,
         output > 0 ? output : defaultMaxOutputTokens);
-    return counters.admit(keyId, estimate, Billing.promptTokens(request) + defaultMaxOutputTokens,
-        worstCase);
+    return counters.admit(keyId, estimate,
+        Math.min(MAX_HELD, saturated(prompt, defaultMaxOutputTokens)),
+        Math.min(MAX_HELD, worstCase));
+  }
+
+  private static long saturated(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
   }
 
   /** The error for a refused request. */

@@ -49,6 +49,7 @@ public final class UsageVerticle extends VerticleBase {
   /** Batches being written now. */
   private int writing;
   private boolean stopping;
+  private MessageConsumer<UsageRecord> consumer;
   private Promise<Void> writesEnded;
   private long timer = -1;
   private long failures;
@@ -67,20 +68,27 @@ public final class UsageVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    MessageConsumer<UsageRecord> consumer =
+    consumer =
         vertx.eventBus().localConsumer(Addresses.USAGE_RECORD, message -> accept(message.body()));
     return consumer.completion();
   }
 
   @Override
   public Future<?> stop() {
-    stopping = true;
-    if (writing == 0) {
-      return drain(5);
-    }
-    // The batches being written end first (written, or put back to wait with the rest).
-    writesEnded = Promise.promise();
-    return writesEnded.future().compose(v -> drain(5));
+    // Rows still on their way are accepted before the last write (the consumer unregisters
+    // after delivering what was sent to it).
+    return consumer.unregister().recover(err -> Future.succeededFuture()).compose(v -> {
+      stopping = true;
+      if (writing == 0) {
+        return drain(5);
+      }
+      // The batches being written end first (written, or put back to wait with the rest),
+      // within the statement time of the database's answer or ten seconds.
+      writesEnded = Promise.promise();
+      long bound = vertx.setTimer(10_000, id -> writesEnded.tryComplete());
+      return writesEnded.future().onComplete(x -> vertx.cancelTimer(bound))
+          .compose(x -> drain(5));
+    });
   }
 
   private void accept(UsageRecord record) {
@@ -144,6 +152,10 @@ public final class UsageVerticle extends VerticleBase {
       }
       return;
     }
+    if (failures > 0 && timer >= 0) {
+      // Writes are failing: only the retry timer tries again.
+      return;
+    }
     while (!pending.isEmpty() && (writing == 0 || (failures == 0 && writing < MAX_WRITES
         && pending.size() >= config.batchSize()))) {
       writeBatch();
@@ -181,7 +193,9 @@ public final class UsageVerticle extends VerticleBase {
             flush();
             return;
           }
-          long backoff = Math.min(30_000, config.flushIntervalMs() << Math.min(failures++, 8));
+          // At most a few seconds: while the backlog is full the node refuses requests, and it
+          // should take them again soon after the database is back.
+          long backoff = Math.min(5_000, config.flushIntervalMs() << Math.min(failures++, 8));
           LOG.warn("Writing {} usage rows failed ({}); retrying in {} ms", batch.size(),
               err.getMessage(), backoff);
           if (timer < 0) {
@@ -227,6 +241,11 @@ public final class UsageVerticle extends VerticleBase {
     List<UsageRecord> all = new ArrayList<>(pending);
     pending.clear();
     return store.insert(all).onSuccess(v -> backlog.removed(all.size())).recover(err -> {
+      if (rejectedForContent(err)) {
+        // One row the database refuses must not keep the others from being written.
+        backlog.removed(all.size());
+        return insertEach(all, 0).compose(v -> drain(triesLeft - 1));
+      }
       pending.addAll(all);
       if (triesLeft <= 1) {
         LOG.error("{} usage rows could not be written before shutdown: {}", all.size(),

@@ -33,6 +33,8 @@ class KeyLimitsTest {
   private final List<Gateway> nodes = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private final AtomicBoolean slow = new AtomicBoolean();
+  /** While set, answers wait until it completes. */
+  private volatile CompletableFuture<Void> hold;
   private Vertx upstreams;
   private FakeUpstream upstream;
   private String database;
@@ -45,7 +47,16 @@ class KeyLimitsTest {
     upstream.always((req, resp, vertx) -> {
       boolean stream = upstream.bodyOf(req).getBoolean("stream", false);
       long delay = slow.get() ? 400 : 1;
-      vertx.setTimer(delay, id -> {
+      CompletableFuture<Void> held = hold;
+      io.vertx.core.Context context = vertx.getOrCreateContext();
+      java.util.function.Consumer<Runnable> later = answer -> {
+        if (held == null) {
+          vertx.setTimer(delay, id -> answer.run());
+        } else {
+          held.thenRun(() -> context.runOnContext(v -> answer.run()));
+        }
+      };
+      later.accept(() -> {
         if (stream) {
           resp.setStatusCode(200).putHeader("content-type", "text/event-stream")
               .end("data: " + chunk(new JsonObject().put("role", "assistant")
@@ -361,6 +372,64 @@ class KeyLimitsTest {
     }
     assertThat(admitted).isEqualTo(400);
     assertThat(upstream.calls()).isEqualTo(400);
+  }
+
+  @Test
+  void requestsBegunFromAShareKeepCountingOnOtherNodesAfterItExpires() {
+    String key = key(new JsonObject().put("max_concurrent", 40));
+    String id = keyId(key);
+    // Node 0 gets busy enough to be given a share of the key's slots.
+    for (int wave = 0; wave < 4; wave++) {
+      List<CompletableFuture<HttpResponse<String>>> quick = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        quick.add(ask(0, key, false, "m"));
+      }
+      quick.forEach(r -> assertThat(r.join().statusCode()).isEqualTo(200));
+    }
+    int before = upstream.calls();
+    hold = new CompletableFuture<>();
+    List<CompletableFuture<HttpResponse<String>>> running = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        running.add(ask(0, key, false, "m"));
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> upstream.calls() == before + 8);
+      assertThat(metric(0, "flopex_key_limit_admissions_total{by=\"share\"}"))
+          .as("admitted from node 0's share").isPositive();
+      // Whatever node 0 holds has outlived the second its share was granted for.
+      await().atMost(Duration.ofSeconds(5)).until(() -> nodes.get(0).sql("SELECT count(*) FROM"
+          + " key_leases WHERE key_id = '" + id + "' AND spare_until > now()").get(0)
+          .getLong(0) == 0);
+
+      for (int i = 0; i < 40; i++) {
+        running.add(ask(1, key, false, "m"));
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> running.subList(8, 48).stream()
+          .filter(CompletableFuture::isDone).count() + upstream.calls() - before - 8 == 40);
+      assertThat(upstream.calls() - before).as("requests running at once").isLessThanOrEqualTo(40);
+    } finally {
+      hold.complete(null);
+      hold = null;
+    }
+    running.forEach(CompletableFuture::join);
+  }
+
+  @Test
+  void aReportSentAgainAfterALostAnswerCountsOnce() {
+    String id = keyId(key(new JsonObject().put("tpm", 100_000)));
+    String call = "SELECT refusals FROM flopex_lease('" + id + "',"
+        + " '00000000-0000-0000-0000-0000000000b1', 120, 1000, 8,"
+        + " '00000000-0000-0000-0000-0000000000c1', 2, 600,"
+        + " ARRAY[(now() AT TIME ZONE 'UTC')::date], ARRAY[50::bigint], '{}', '{}', 0, 0, 0,"
+        + " '{}', '{}', '{}', 0, 0, 0, 0)";
+    nodes.get(0).sql(call);
+    nodes.get(0).sql(call);
+
+    io.vertx.sqlclient.Row seconds = nodes.get(0).sql("SELECT sum(finished)::bigint,"
+        + " sum(tokens)::bigint FROM key_seconds WHERE key_id = '" + id + "'").get(0);
+    assertThat(List.of(seconds.getLong(0), seconds.getLong(1))).containsExactly(2L, 600L);
+    assertThat(nodes.get(0).sql("SELECT sum(cost_micros)::bigint FROM key_days WHERE key_id = '"
+        + id + "'").get(0).getLong(0)).isEqualTo(50);
   }
 
   private double metric(int node, String series) {
