@@ -63,10 +63,12 @@ for k in ["machine", "java", "jvm_flags", "nginx", "haproxy", "wrk", "portkey"]:
 w("")
 w("Flopex runs with authentication (an API key), metering (a usage row per request in the")
 w("embedded PostgreSQL, which runs on the gateway's core) and rate limiting (the key has")
-w("requests- and tokens-a-minute limits, counted in PostgreSQL) on. `flopex-nolimits` is the")
-w("same process with a key that has no limits, to tell the cost of counting them apart; the")
-w("targets apply to `flopex`. Layout A pins the mock upstream, the target and the client to")
-w("core 0; layout B pins the target alone to core 1. Each target is warmed up under load first.")
+w("requests- and tokens-a-minute limits, counted in PostgreSQL, admitted from the node's share")
+w("of them) on. `flopex-nolimits` is the same process with a key that has no limits, to tell")
+w("the cost of counting them apart; the targets apply to `flopex`. No usage row is dropped: when")
+w("rows are written slower than requests end, Flopex refuses requests (non-2xx below) instead.")
+w("Layout A pins the mock upstream, the target and the client to core 0; layout B pins the")
+w("target alone to core 1. Each target is warmed up under load first.")
 w("")
 
 # M1
