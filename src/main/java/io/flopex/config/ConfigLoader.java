@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,7 +56,7 @@ public final class ConfigLoader {
         Set.of("enabled", "name", "host", "port", "members", "multicast", "eventBusPort"));
     known(object(doc, "bridge"), "bridge.", Set.of("enabled", "host", "port"));
     known(object(doc, "metrics"), "metrics.",
-        Set.of("enabled", "requireAdminToken", "host", "port"));
+        Set.of("enabled", "requireAdminToken", "host", "port", "vertx"));
     known(object(doc, "stripe"), "stripe.",
         Set.of("secretKey", "webhookSecret", "apiBase", "successUrl", "cancelUrl"));
     known(object(doc, "auth"), "auth.", Set.of("tokenSecret", "tokenTtlSeconds", "external"));
@@ -252,7 +253,62 @@ public final class ConfigLoader {
     return new FlopexConfig.Metrics(enabled,
         booleanValue(metrics, "metrics.requireAdminToken", defaults.requireAdminToken()),
         stringValue(metrics, "metrics.host", defaults.host()),
-        intValue(metrics, "metrics.port", FlopexConfig.Metrics.MAIN_PORT, 0, 65535));
+        intValue(metrics, "metrics.port", FlopexConfig.Metrics.MAIN_PORT, 0, 65535),
+        vertxMeters(metrics));
+  }
+
+  /**
+   * {@code metrics.vertx}, or {@code FLOPEX_METRICS_VERTX} (names separated by commas, or
+   * {@code none}): the groups of Vert.x's own meters to record.
+   */
+  private Set<FlopexConfig.VertxMeters> vertxMeters(JsonObject metrics) {
+    List<String> names = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
+    String variable = nonBlank(env.apply("FLOPEX_METRICS_VERTX"));
+    if (variable != null) {
+      if (!variable.trim().equalsIgnoreCase("none")) {
+        for (String name : variable.split(",", -1)) {
+          names.add(name.trim());
+          keys.add("FLOPEX_METRICS_VERTX");
+        }
+      }
+    } else if (metrics.getValue("vertx") == null) {
+      return FlopexConfig.Metrics.DEFAULT_VERTX;
+    } else {
+      if (!(metrics.getValue("vertx") instanceof JsonArray list)) {
+        throw new ConfigException("metrics.vertx: must be a list of " + vertxMeterNames());
+      }
+      for (int i = 0; i < list.size(); i++) {
+        String key = "metrics.vertx[" + i + "]";
+        if (!(list.getValue(i) instanceof String s)) {
+          throw new ConfigException(key + ": must be one of " + vertxMeterNames());
+        }
+        names.add(substitute(s) == null ? "" : substitute(s).trim());
+        keys.add(key);
+      }
+    }
+    Set<FlopexConfig.VertxMeters> meters = EnumSet.noneOf(FlopexConfig.VertxMeters.class);
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      FlopexConfig.VertxMeters found = null;
+      for (FlopexConfig.VertxMeters m : FlopexConfig.VertxMeters.values()) {
+        if (m.configName().equalsIgnoreCase(name)) {
+          found = m;
+        }
+      }
+      if (found == null) {
+        throw new ConfigException(keys.get(i) + ": unknown group of Vert.x meters '" + name
+            + "'; one of " + vertxMeterNames());
+      }
+      meters.add(found);
+    }
+    return meters;
+  }
+
+  private static String vertxMeterNames() {
+    return java.util.Arrays.stream(FlopexConfig.VertxMeters.values())
+        .map(FlopexConfig.VertxMeters::configName)
+        .collect(java.util.stream.Collectors.joining(", "));
   }
 
   private boolean booleanValue(JsonObject o, String key, boolean fallback) {

@@ -1,7 +1,9 @@
 package io.flopex.config;
 
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /** The whole, validated configuration of one Flopex node. */
 public record FlopexConfig(
@@ -147,17 +149,55 @@ public record FlopexConfig(
    * {@code GET /metrics}, on the main port, or, when {@code port} is 0 or more, on a listener of
    * its own at {@code host:port} instead (0: a free port). With {@code requireAdminToken} a scrape
    * must send the admin token as a bearer token; otherwise it is open, like the health probes.
+   * {@code vertx} names the groups of Vert.x's own meters recorded beside Flopex's.
    */
-  public record Metrics(boolean enabled, boolean requireAdminToken, String host, int port) {
+  public record Metrics(boolean enabled, boolean requireAdminToken, String host, int port,
+      Set<VertxMeters> vertx) {
 
     /** {@code port} when the metrics are served on the main port. */
     public static final int MAIN_PORT = -1;
-    public static final Metrics DEFAULTS = new Metrics(true, false, "127.0.0.1", MAIN_PORT);
-    public static final Metrics OFF = new Metrics(false, false, "127.0.0.1", MAIN_PORT);
+    /**
+     * The ingress server's and the connection pools' meters: what Flopex's own meters do not
+     * already say. The others cost CPU on every request (about a fifth of what the gateway
+     * spends on one, together) and repeat what Flopex's own meters record per attempt.
+     */
+    public static final Set<VertxMeters> DEFAULT_VERTX =
+        Set.copyOf(EnumSet.of(VertxMeters.HTTP_SERVER, VertxMeters.POOLS));
+    public static final Metrics DEFAULTS =
+        new Metrics(true, false, "127.0.0.1", MAIN_PORT, DEFAULT_VERTX);
+    public static final Metrics OFF = new Metrics(false, false, "127.0.0.1", MAIN_PORT, Set.of());
+
+    public Metrics {
+      vertx = Set.copyOf(vertx);
+    }
 
     /** Whether {@code /metrics} has a listener of its own. */
     public boolean ownPort() {
       return enabled && port != MAIN_PORT;
+    }
+  }
+
+  /** Groups of Vert.x's own meters, as {@code metrics.vertx} names them. */
+  public enum VertxMeters {
+    /** The ingress HTTP server: requests by route and status, connections, bytes. */
+    HTTP_SERVER("http_server"),
+    /** Each provider's HTTP client: requests, response times, connections, bytes. */
+    HTTP_CLIENT("http_client"),
+    /** Messages between the verticles. */
+    EVENT_BUS("event_bus"),
+    /** Plain TCP connections: PostgreSQL's, the event-bus bridge's. */
+    NET("net"),
+    /** Connection pools (PostgreSQL, each upstream) and worker pools. */
+    POOLS("pools");
+
+    private final String configName;
+
+    VertxMeters(String configName) {
+      this.configName = configName;
+    }
+
+    public String configName() {
+      return configName;
     }
   }
 

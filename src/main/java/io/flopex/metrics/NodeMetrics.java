@@ -10,10 +10,12 @@ import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.spi.metrics.MetricsProvider;
 import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.micrometer.impl.MicrometerMetrics;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -60,9 +62,28 @@ public final class NodeMetrics {
         // Routes are patterns and client names are provider ids: both bounded. Remote addresses
         // (client IPs on the server side) and event-bus addresses (one per streaming call) are not.
         .addLabels(Label.HTTP_ROUTE, Label.CLIENT_NAME);
+    // Only the groups asked for: each meter of the others is moved on every request or message.
+    for (MetricsDomain domain : MetricsDomain.values()) {
+      if (!recorded(domain, config.vertx())) {
+        metrics.addDisabledMetricsCategory(domain);
+      }
+    }
     return builder.with(new VertxOptions(options).setMetricsOptions(metrics))
         .withMetrics(new MicrometerMetricsFactory(new PrometheusMeterRegistry(
             PrometheusConfig.DEFAULT)));
+  }
+
+  private static boolean recorded(MetricsDomain domain, Set<FlopexConfig.VertxMeters> asked) {
+    return switch (domain) {
+      case HTTP_SERVER -> asked.contains(FlopexConfig.VertxMeters.HTTP_SERVER);
+      case HTTP_CLIENT -> asked.contains(FlopexConfig.VertxMeters.HTTP_CLIENT);
+      case EVENT_BUS -> asked.contains(FlopexConfig.VertxMeters.EVENT_BUS);
+      case NET_SERVER, NET_CLIENT -> asked.contains(FlopexConfig.VertxMeters.NET);
+      case NAMED_POOLS -> asked.contains(FlopexConfig.VertxMeters.POOLS);
+      // Deployments: a handful of gauges, moved only when verticles come and go.
+      case VERTICLES -> true;
+      default -> false;
+    };
   }
 
   /** The node's metrics on this Vert.x instance, as {@link #builder} set them up, or not. */

@@ -650,7 +650,8 @@ class ConfigLoaderTest {
       FlopexConfig.Metrics metrics = load(new JsonObject().put("metrics", new JsonObject()
           .put("requireAdminToken", true).put("host", "10.0.0.5").put("port", 9464))).metrics();
 
-      assertThat(metrics).isEqualTo(new FlopexConfig.Metrics(true, true, "10.0.0.5", 9464));
+      assertThat(metrics).isEqualTo(new FlopexConfig.Metrics(true, true, "10.0.0.5", 9464,
+          FlopexConfig.Metrics.DEFAULT_VERTX));
       assertThat(metrics.ownPort()).isTrue();
     }
 
@@ -671,6 +672,49 @@ class ConfigLoaderTest {
     void aPortOutsideItsRangeNamesTheKey() {
       assertConfigError(new JsonObject().put("metrics", new JsonObject().put("port", -1)),
           "metrics.port");
+    }
+
+    @Test
+    void vertxRecordsTheServerAndThePoolsUnlessToldOtherwise() {
+      assertThat(load(new JsonObject()).metrics().vertx()).containsExactlyInAnyOrder(
+          FlopexConfig.VertxMeters.HTTP_SERVER, FlopexConfig.VertxMeters.POOLS);
+
+      FlopexConfig.Metrics listed = load(new JsonObject().put("metrics", new JsonObject()
+          .put("vertx", new JsonArray().add("http_client").add("EVENT_BUS").add("net"))))
+          .metrics();
+      assertThat(listed.vertx()).containsExactlyInAnyOrder(FlopexConfig.VertxMeters.HTTP_CLIENT,
+          FlopexConfig.VertxMeters.EVENT_BUS, FlopexConfig.VertxMeters.NET);
+
+      assertThat(load(new JsonObject().put("metrics", new JsonObject()
+          .put("vertx", new JsonArray()))).metrics().vertx()).isEmpty();
+    }
+
+    @Test
+    void theEnvironmentNamesTheVertxMetersOrNone() {
+      env.put("FLOPEX_METRICS_VERTX", "http_server, pools,http_client");
+      assertThat(load(new JsonObject()).metrics().vertx()).containsExactlyInAnyOrder(
+          FlopexConfig.VertxMeters.HTTP_SERVER, FlopexConfig.VertxMeters.POOLS,
+          FlopexConfig.VertxMeters.HTTP_CLIENT);
+
+      env.put("FLOPEX_METRICS_VERTX", "none");
+      assertThat(load(new JsonObject().put("metrics", new JsonObject()
+          .put("vertx", new JsonArray().add("event_bus"))))
+          .metrics().vertx()).isEmpty();
+    }
+
+    @Test
+    void anUnknownGroupOfVertxMetersNamesTheEntryAndTheChoices() {
+      assertThatThrownBy(() -> load(new JsonObject().put("metrics", new JsonObject()
+              .put("vertx", new JsonArray().add("pools").add("sockets")))))
+          .isInstanceOf(ConfigException.class)
+          .hasMessage("metrics.vertx[1]: unknown group of Vert.x meters 'sockets'; one of"
+              + " http_server, http_client, event_bus, net, pools");
+      assertConfigError(new JsonObject().put("metrics", new JsonObject()
+          .put("vertx", "http_server")), "metrics.vertx");
+      assertConfigError(new JsonObject().put("metrics", new JsonObject()
+          .put("vertx", new JsonArray().add(3))), "metrics.vertx[0]");
+      env.put("FLOPEX_METRICS_VERTX", "http_server,,pools");
+      assertConfigError(new JsonObject(), "FLOPEX_METRICS_VERTX");
     }
   }
 

@@ -17,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -84,10 +85,20 @@ class MetricsTest {
                 .put("finish_reason", finish))).encode();
   }
 
-  /** A node on a Vert.x instance built as {@code Main} builds it, with Vert.x metrics on. */
+  /** Every group of Vert.x's own meters. */
+  private static final FlopexConfig.Metrics ALL_VERTX_METERS = new FlopexConfig.Metrics(true,
+      false, "127.0.0.1", FlopexConfig.Metrics.MAIN_PORT,
+      EnumSet.allOf(FlopexConfig.VertxMeters.class));
+
+  /** A node on a Vert.x instance built as {@code Main} builds it, with every Vert.x meter. */
   private Gateway node(java.util.function.UnaryOperator<Gateway.Builder> setup) {
-    Vertx vertx = Sync.await(Clustering.vertx(FlopexConfig.Cluster.OFF,
-        FlopexConfig.Metrics.DEFAULTS));
+    return node(ALL_VERTX_METERS, setup);
+  }
+
+  /** A node on a Vert.x instance built as {@code Main} builds it with this configuration. */
+  private Gateway node(FlopexConfig.Metrics metrics,
+      java.util.function.UnaryOperator<Gateway.Builder> setup) {
+    Vertx vertx = Sync.await(Clustering.vertx(FlopexConfig.Cluster.OFF, metrics));
     vertxes.add(vertx);
     Gateway node = setup.apply(Gateway.builder(vertx)
             .provider("bad", bad.baseUrl())
@@ -264,6 +275,23 @@ class MetricsTest {
         .header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"direct\",\"max_tokens\":10,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build());
+  }
+
+  @Test
+  void byDefaultVertxRecordsTheIngressServerAndThePoolsButNotWhatFlopexCountsPerAttempt() {
+    Gateway node = node(FlopexConfig.Metrics.DEFAULTS, b -> b);
+
+    assertThat(node.post("/v1/chat/completions", ask("direct", false, "hi")).statusCode())
+        .isEqualTo(200);
+
+    Scrape scrape = awaitRequests(node, 1);
+    assertThat(scrape.sum("vertx_http_server_requests_total", "method", "POST"))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(scrape.has("vertx_pool_in_use")).isTrue();
+    assertThat(scrape.sum("gen_ai_client_operation_duration_seconds_count",
+        "gen_ai_provider_name", "good")).isEqualTo(1);
+    assertThat(scrape.text()).doesNotContain("vertx_http_client_", "vertx_eventbus_",
+        "vertx_net_client_", "vertx_net_server_");
   }
 
   @Test
