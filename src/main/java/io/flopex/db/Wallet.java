@@ -72,7 +72,7 @@ public final class Wallet {
    * @return the reservation's id, or null when the account's balance does not cover it
    */
   public Future<UUID> reserve(UUID accountId, long amountMicros, String requestId) {
-    UUID id = UUID.randomUUID();
+    UUID id = TimeOrderedIds.next();
     return holds.submit(accountId, new Hold(id, amountMicros, requestId))
         .map(held -> held ? id : null);
   }

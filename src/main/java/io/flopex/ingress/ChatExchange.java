@@ -18,6 +18,7 @@ import io.flopex.bus.UsageRecord;
 import io.flopex.db.AccountStore.KeyOwner;
 import io.flopex.db.KeyCounters;
 import io.flopex.db.KeyLimits;
+import io.flopex.db.TimeOrderedIds;
 import java.time.OffsetDateTime;
 import io.flopex.routing.ContentPolicy;
 import io.flopex.routing.FailoverPolicy;
@@ -882,7 +883,7 @@ final class ChatExchange {
     long cost = served ? CostCalculator.costMicros(usage, current.pricing()) : 0;
     long latencyMs = (System.nanoTime() - startedNanos) / 1_000_000;
     UsageRecord record = new UsageRecord(
-        UUID.randomUUID(), requestId, startedAt, key.accountId(), key.keyId(), request.model(),
+        TimeOrderedIds.next(), requestId, startedAt, key.accountId(), key.keyId(), request.model(),
         served ? current.provider() : null, served ? current.upstreamModel() : null,
         request.stream(), outcome, status, List.copyOf(attempts), usage, cost, latencyMs,
         ttfbNanos < 0 ? 0 : ttfbNanos / 1_000_000);

@@ -8,6 +8,7 @@ import io.flopex.bus.UsageRecord;
 import io.flopex.config.FlopexConfig;
 import io.flopex.config.ModelConfig;
 import io.flopex.db.AccountStore.KeyOwner;
+import io.flopex.db.TimeOrderedIds;
 import io.flopex.metrics.ScrapeHandler;
 import io.flopex.translate.ClientFormat;
 import io.vertx.core.Future;
@@ -26,7 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -166,7 +166,7 @@ public final class IngressVerticle extends VerticleBase {
     ctx.put(REJECTED, true);
     Long started = ctx.get(STARTED);
     long latencyMs = started == null ? 0 : (System.nanoTime() - started) / 1_000_000;
-    UsageRecord record = new UsageRecord(UUID.randomUUID(), ctx.get(REQUEST_ID), Instant.now(),
+    UsageRecord record = new UsageRecord(TimeOrderedIds.next(), ctx.get(REQUEST_ID), Instant.now(),
         owner.accountId(), owner.keyId(), null, null, null, false, error.failure().key(),
         error.status(), List.of(), Usage.NONE, 0, latencyMs, 0);
     ctx.vertx().eventBus().send(Addresses.USAGE_RECORD, record,
@@ -177,7 +177,8 @@ public final class IngressVerticle extends VerticleBase {
     ctx.put(STARTED, System.nanoTime());
     String id = ctx.request().getHeader("x-request-id");
     if (id == null || !CLIENT_REQUEST_ID.matcher(id).matches()) {
-      id = UUID.randomUUID().toString();
+      // Time-ordered: usage rows are indexed by account and request id.
+      id = TimeOrderedIds.next().toString();
     }
     ctx.put(REQUEST_ID, id);
     ctx.response().putHeader("x-request-id", id);
