@@ -3,7 +3,7 @@
 # HAProxy as plain reverse proxies, and the Portkey gateway, in the same run, on this machine.
 # Writes the raw results to bench/.work/results.jsonl and the report to docs/benchmarks.md.
 #
-#   bench/run.sh            everything (about 15 minutes)
+#   bench/run.sh            everything (about 20 minutes)
 #   QUICK=1 bench/run.sh    shorter runs, to check the harness
 #
 # Needs: a JDK 17 and Maven; Debian's nginx-light, libnginx-mod-http-lua, haproxy and wrk
