@@ -267,9 +267,11 @@ public final class ConfigLoader {
     String variable = nonBlank(env.apply("FLOPEX_METRICS_VERTX"));
     if (variable != null) {
       if (!variable.trim().equalsIgnoreCase("none")) {
-        for (String name : variable.split(",", -1)) {
-          names.add(name.trim());
-          keys.add("FLOPEX_METRICS_VERTX");
+        for (String name : variable.split(",")) {
+          if (!name.isBlank()) {
+            names.add(name.trim());
+            keys.add("FLOPEX_METRICS_VERTX");
+          }
         }
       }
     } else if (metrics.getValue("vertx") == null) {
@@ -283,7 +285,11 @@ public final class ConfigLoader {
         if (!(list.getValue(i) instanceof String s)) {
           throw new ConfigException(key + ": must be one of " + vertxMeterNames());
         }
-        names.add(substitute(s) == null ? "" : substitute(s).trim());
+        String name = substitute(s);
+        if (name == null || name.isBlank()) {
+          throw new ConfigException(key + ": empty; one of " + vertxMeterNames());
+        }
+        names.add(name.trim());
         keys.add(key);
       }
     }

@@ -187,7 +187,10 @@ public record FlopexConfig(
     EVENT_BUS("event_bus"),
     /** Plain TCP connections: PostgreSQL's, the event-bus bridge's. */
     NET("net"),
-    /** Connection pools (PostgreSQL, each upstream) and worker pools. */
+    /**
+     * PostgreSQL's connection pool and queries, and the worker pools; each upstream's connection
+     * pool comes with {@link #HTTP_CLIENT}.
+     */
     POOLS("pools");
 
     private final String configName;

@@ -19,8 +19,9 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The meter registry of one node: where Vert.x records its HTTP server, HTTP client, event-bus
- * and pool metrics, where Flopex records its own, and what {@code GET /metrics} serves.
+ * The meter registry of one node: where Vert.x records the groups of its own meters that
+ * {@code metrics.vertx} names, where Flopex records its own, and what {@code GET /metrics}
+ * serves.
  *
  * <p>Vert.x metrics can only be turned on when the Vert.x instance is built, so the registry is
  * made then ({@link #builder}) and found again from the instance when the node starts
@@ -67,6 +68,10 @@ public final class NodeMetrics {
       if (!recorded(domain, config.vertx())) {
         metrics.addDisabledMetricsCategory(domain);
       }
+    }
+    if (!config.vertx().contains(FlopexConfig.VertxMeters.POOLS)) {
+      // The PostgreSQL client's own meters (vertx_sql_*), which no domain covers.
+      metrics.addDisabledMetricsCategory("sql");
     }
     return builder.with(new VertxOptions(options).setMetricsOptions(metrics))
         .withMetrics(new MicrometerMetricsFactory(new PrometheusMeterRegistry(

@@ -691,7 +691,7 @@ class ConfigLoaderTest {
 
     @Test
     void theEnvironmentNamesTheVertxMetersOrNone() {
-      env.put("FLOPEX_METRICS_VERTX", "http_server, pools,http_client");
+      env.put("FLOPEX_METRICS_VERTX", "http_server, pools,http_client,");
       assertThat(load(new JsonObject()).metrics().vertx()).containsExactlyInAnyOrder(
           FlopexConfig.VertxMeters.HTTP_SERVER, FlopexConfig.VertxMeters.POOLS,
           FlopexConfig.VertxMeters.HTTP_CLIENT);
@@ -713,7 +713,9 @@ class ConfigLoaderTest {
           .put("vertx", "http_server")), "metrics.vertx");
       assertConfigError(new JsonObject().put("metrics", new JsonObject()
           .put("vertx", new JsonArray().add(3))), "metrics.vertx[0]");
-      env.put("FLOPEX_METRICS_VERTX", "http_server,,pools");
+      assertConfigError(new JsonObject().put("metrics", new JsonObject()
+          .put("vertx", new JsonArray().add("pools").add(" "))), "metrics.vertx[1]");
+      env.put("FLOPEX_METRICS_VERTX", "http_server,sockets");
       assertConfigError(new JsonObject(), "FLOPEX_METRICS_VERTX");
     }
   }

@@ -203,6 +203,8 @@ class MetricsTest {
     assertThat(scrape.sum("vertx_http_client_requests_total", "client_name", "bad"))
         .isEqualTo(1);
     assertThat(scrape.has("jvm_memory_used_bytes")).isTrue();
+    assertThat(scrape.has("vertx_pool_in_use", "pool_type", "http")).isTrue();
+    assertThat(scrape.has("vertx_eventbus_processed_total")).isTrue();
 
     String text = scrape.text();
     String keyId = node.sql("SELECT id FROM api_keys").get(0).getValue(0).toString();
@@ -287,7 +289,8 @@ class MetricsTest {
     Scrape scrape = awaitRequests(node, 1);
     assertThat(scrape.sum("vertx_http_server_requests_total", "method", "POST"))
         .isGreaterThanOrEqualTo(1);
-    assertThat(scrape.has("vertx_pool_in_use")).isTrue();
+    assertThat(scrape.has("vertx_pool_in_use", "pool_type", "sql")).isTrue();
+    assertThat(scrape.has("vertx_pool_in_use", "pool_type", "http")).isFalse();
     assertThat(scrape.sum("gen_ai_client_operation_duration_seconds_count",
         "gen_ai_provider_name", "good")).isEqualTo(1);
     assertThat(scrape.text()).doesNotContain("vertx_http_client_", "vertx_eventbus_",
