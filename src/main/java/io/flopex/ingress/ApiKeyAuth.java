@@ -8,11 +8,15 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Resolves an inference key to its account. Valid keys are remembered for a few seconds so that
  * the database is not asked on every request; revoking a key through this node forgets it at once,
- * and other nodes forget it when their cached entry expires.
+ * and other nodes forget it when their cached entry expires. Keys the database does not know, or
+ * knows as revoked, are remembered as long, so that a client retrying a dead key in a loop costs
+ * one lookup every few seconds instead of one a request; no key becomes valid again once it was
+ * unknown or revoked (keys are random and revocation is final).
  */
 public final class ApiKeyAuth {
 
@@ -24,12 +28,19 @@ public final class ApiKeyAuth {
 
   private record Cached(KeyOwner owner, long expiresAtNanos) {}
 
-  private final AccountStore store;
+  private final Function<byte[], Future<KeyOwner>> lookup;
   private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+  /** Keys found unknown or revoked, until when (nanoTime). */
+  private final ConcurrentHashMap<String, Long> refused = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<java.util.UUID, Long> revoked = new ConcurrentHashMap<>();
 
   public ApiKeyAuth(AccountStore store) {
-    this.store = store;
+    this(store::findByHash);
+  }
+
+  /** With this lookup of a key's hash in place of the database's. */
+  ApiKeyAuth(Function<byte[], Future<KeyOwner>> lookup) {
+    this.lookup = lookup;
   }
 
   /** The key's owner, or {@code null} when the key is missing, malformed, unknown or revoked. */
@@ -45,12 +56,21 @@ public final class ApiKeyAuth {
     if (cached != null && cached.expiresAtNanos - now > 0) {
       return Future.succeededFuture(cached.owner);
     }
-    return store.findByHash(hash).timeout(LOOKUP_TIMEOUT_MS, TimeUnit.MILLISECONDS).map(owner -> {
+    Long refusedUntil = refused.get(cacheKey);
+    if (refusedUntil != null && refusedUntil - now > 0) {
+      return Future.succeededFuture(null);
+    }
+    return lookup.apply(hash).timeout(LOOKUP_TIMEOUT_MS, TimeUnit.MILLISECONDS).map(owner -> {
       if (owner == null || !MessageDigest.isEqual(owner.hash(), hash)
           || revoked.containsKey(owner.keyId())) {
         cache.remove(cacheKey);
+        if (refused.size() >= MAX_CACHED) {
+          refused.clear();
+        }
+        refused.put(cacheKey, now + CACHE_MS * 1_000_000);
         return null;
       }
+      refused.remove(cacheKey);
       if (cache.size() >= MAX_CACHED) {
         cache.clear();
       }
