@@ -10,9 +10,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The chat exchanges of this node that have not finished their bookkeeping: from the moment a
  * request is accepted until its usage row is handed to the usage verticle and its charge is
- * written (its key-limit counts are reported by the node's counters, flushed when it stops). A node that shuts down waits for it to reach zero before it stops
- * the usage writer and closes the database, so that nothing metered is lost. Exchanges run on
- * every event loop, so the count is atomic.
+ * written (its key-limit counts are reported by the node's counters, flushed when it stops). A
+ * node that shuts down waits for it to reach zero before it stops the usage writer and closes
+ * the database, so that nothing metered is lost. Exchanges run on every event loop, so the
+ * count is atomic.
  */
 public final class InFlight {
 
