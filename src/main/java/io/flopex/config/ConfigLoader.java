@@ -273,6 +273,10 @@ public final class ConfigLoader {
             keys.add("FLOPEX_METRICS_VERTX");
           }
         }
+        if (names.isEmpty()) {
+          throw new ConfigException("FLOPEX_METRICS_VERTX: names no group; write none for none,"
+              + " or some of " + vertxMeterNames());
+        }
       }
     } else if (metrics.getValue("vertx") == null) {
       return FlopexConfig.Metrics.DEFAULT_VERTX;

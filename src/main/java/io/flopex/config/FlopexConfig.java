@@ -189,7 +189,7 @@ public record FlopexConfig(
     NET("net"),
     /**
      * PostgreSQL's connection pool and queries, and the worker pools; each upstream's connection
-     * pool comes with {@link #HTTP_CLIENT}.
+     * pool too when {@link #HTTP_CLIENT} is on as well.
      */
     POOLS("pools");
 

@@ -311,8 +311,11 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   private static void unauthenticated(RoutingContext ctx) {
-    ApiError error = new ApiError(Failure.UNAUTHENTICATED, "Missing or invalid API key. Send it"
-        + " as 'Authorization: Bearer sk-flx-...'.", null);
+    ApiError error = new ApiError(Failure.UNAUTHENTICATED,
+        ctx.get(FORMAT) == ClientFormat.ANTHROPIC_MESSAGES
+            ? "Missing or invalid API key. Send it as 'x-api-key: sk-flx-...' or"
+                + " 'Authorization: Bearer sk-flx-...'."
+            : "Missing or invalid API key. Send it as 'Authorization: Bearer sk-flx-...'.", null);
     if (ctx.request().isEnded()) {
       error(ctx, error);
     } else {

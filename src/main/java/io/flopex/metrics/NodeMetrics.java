@@ -85,8 +85,6 @@ public final class NodeMetrics {
       case EVENT_BUS -> asked.contains(FlopexConfig.VertxMeters.EVENT_BUS);
       case NET_SERVER, NET_CLIENT -> asked.contains(FlopexConfig.VertxMeters.NET);
       case NAMED_POOLS -> asked.contains(FlopexConfig.VertxMeters.POOLS);
-      // Deployments: a handful of gauges, moved only when verticles come and go.
-      case VERTICLES -> true;
       default -> false;
     };
   }

@@ -717,6 +717,8 @@ class ConfigLoaderTest {
           .put("vertx", new JsonArray().add("pools").add(" "))), "metrics.vertx[1]");
       env.put("FLOPEX_METRICS_VERTX", "http_server,sockets");
       assertConfigError(new JsonObject(), "FLOPEX_METRICS_VERTX");
+      env.put("FLOPEX_METRICS_VERTX", " , ");
+      assertConfigError(new JsonObject(), "FLOPEX_METRICS_VERTX");
     }
   }
 

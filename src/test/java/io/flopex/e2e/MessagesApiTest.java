@@ -244,7 +244,9 @@ class MessagesApiTest {
     AnthropicClient stranger = AnthropicOkHttpClient.builder().baseUrl(gateway.url(""))
         .apiKey("sk-flx-wrong").maxRetries(0).build();
     assertThatThrownBy(() -> stranger.messages().create(params("claude-m").build()))
-        .isInstanceOf(UnauthorizedException.class);
+        .isInstanceOf(UnauthorizedException.class)
+        // The SDK sends the key as x-api-key: the message names that way first.
+        .hasMessageContaining("x-api-key: sk-flx-...");
 
     HttpResponse<String> missing = gateway.send(HttpRequest.newBuilder(
             URI.create(gateway.url("/v1/messages")))
